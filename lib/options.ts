@@ -1,0 +1,208 @@
+import type { FastifyRequest, LogLevel } from 'fastify'
+import { InvalidOptionError, describe } from './errors'
+
+export type DetailsPolicy = 'never' | 'authorized' | 'always'
+
+export interface RoutePaths {
+  /** Liveness probe path, or `false` for none. */
+  live?: string | false
+  /** Readiness probe path, or `false` for none. */
+  ready?: string | false
+  /** Startup probe path, or `false` for none. */
+  startup?: string | false
+  /** Aggregate health (application/health+json) path, or `false` for none. */
+  health?: string | false
+}
+
+export interface LivenessOptions {
+  /** Mean event-loop delay (ms) above which the process is not alive. */
+  maxEventLoopDelay?: number
+  /** Heap used (bytes) above which the process is not alive; 0 disables. */
+  maxHeapUsedBytes?: number
+  /** Resident set size (bytes) above which the process is not alive; 0 disables. */
+  maxRssBytes?: number
+}
+
+export interface ZeroDowntimeOptions {
+  routes?: RoutePaths
+  details?: DetailsPolicy
+  authorize?: (request: FastifyRequest) => boolean | Promise<boolean>
+  probeLogLevel?: LogLevel
+  checkInterval?: number
+  checkTimeout?: number
+  liveness?: LivenessOptions | false
+  startupTimeout?: number
+  signals?: NodeJS.Signals[] | false
+  shutdownOnError?: boolean
+  shutdownDelay?: number
+  drainTimeout?: number
+  closeTimeout?: number
+  gracePeriod?: number
+}
+
+export interface ResolvedOptions {
+  readonly routes: Readonly<Required<RoutePaths>>
+  readonly details: DetailsPolicy
+  readonly authorize: ((request: FastifyRequest) => boolean | Promise<boolean>) | undefined
+  readonly probeLogLevel: LogLevel
+  readonly checkInterval: number
+  readonly checkTimeout: number
+  readonly liveness: Readonly<Required<LivenessOptions>> | false
+  readonly startupTimeout: number
+  readonly signals: readonly NodeJS.Signals[] | false
+  readonly shutdownOnError: boolean
+  readonly shutdownDelay: number
+  readonly drainTimeout: number
+  readonly closeTimeout: number
+  readonly gracePeriod: number
+}
+
+/** The defaults, flattened with dotted names: README's options table is checked against this. */
+export const DEFAULTS = Object.freeze({
+  'routes.live': '/livez',
+  'routes.ready': '/readyz',
+  'routes.startup': '/startupz',
+  'routes.health': '/health',
+  details: 'never',
+  authorize: undefined,
+  probeLogLevel: 'warn',
+  checkInterval: 5000,
+  checkTimeout: 1000,
+  'liveness.maxEventLoopDelay': 1000,
+  'liveness.maxHeapUsedBytes': 0,
+  'liveness.maxRssBytes': 0,
+  startupTimeout: 0,
+  signals: ['SIGTERM', 'SIGINT'],
+  shutdownOnError: false,
+  shutdownDelay: 5000,
+  drainTimeout: 10000,
+  closeTimeout: 5000,
+  gracePeriod: 30000
+} as const)
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+const DETAILS = ['never', 'authorized', 'always']
+// The termination signals close-with-grace listens for.
+const SIGNALS: unknown[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2']
+const TOP_LEVEL_KEYS = new Set(Object.keys(DEFAULTS).map((key) => key.split('.')[0]))
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function fail (name: string, value: unknown, expected: string): never {
+  throw new InvalidOptionError(name, describe(value), expected)
+}
+
+function rejectUnknownKeys (name: string, value: Record<string, unknown>, known: Iterable<string>): void {
+  const allowed = new Set(known)
+  for (const key of Object.keys(value)) {
+    if (!allowed.has(key)) fail(name === '' ? key : `${name}.${key}`, value[key], `no such option; known: ${[...allowed].join(', ')}`)
+  }
+}
+
+/** A duration in milliseconds: finite, not negative, and above zero where zero makes no sense. */
+export function duration (name: string, value: unknown, fallback: number, { positive = false } = {}): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+    fail(name, value, positive ? 'a finite number of milliseconds above 0' : 'a finite number of milliseconds, 0 or more')
+  }
+  return value
+}
+
+function oneOf<T extends string> (name: string, value: unknown, allowed: readonly string[], fallback: T): T {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || !allowed.includes(value)) fail(name, value, `one of ${allowed.map((v) => `"${v}"`).join(', ')}`)
+  return value as T
+}
+
+function routePath (name: string, value: unknown, fallback: string): string | false {
+  if (value === undefined) return fallback
+  if (value === false) return false
+  if (typeof value !== 'string' || !/^\/[A-Za-z0-9._~/-]*$/.test(value) || value.includes('//')) {
+    fail(name, value, 'a path starting with "/" (letters, digits, ".", "_", "~", "-", "/"), or false')
+  }
+  return value.length > 1 && value.endsWith('/') ? value.slice(0, -1) : value
+}
+
+function resolveRoutes (value: unknown): Required<RoutePaths> {
+  if (value === undefined) value = {}
+  if (!isPlainObject(value)) fail('routes', value, 'an object { live, ready, startup, health }')
+  rejectUnknownKeys('routes', value, ['live', 'ready', 'startup', 'health'])
+  const routes = {
+    live: routePath('routes.live', value.live, DEFAULTS['routes.live']),
+    ready: routePath('routes.ready', value.ready, DEFAULTS['routes.ready']),
+    startup: routePath('routes.startup', value.startup, DEFAULTS['routes.startup']),
+    health: routePath('routes.health', value.health, DEFAULTS['routes.health'])
+  }
+  const seen = new Map<string, string>()
+  for (const [key, path] of Object.entries(routes)) {
+    if (path === false) continue
+    const other = seen.get(path)
+    if (other !== undefined) fail(`routes.${key}`, path, `a path different from routes.${other}`)
+    seen.set(path, key)
+  }
+  return routes
+}
+
+function resolveLiveness (value: unknown): Required<LivenessOptions> | false {
+  if (value === false) return false
+  if (value === undefined) value = {}
+  if (!isPlainObject(value)) fail('liveness', value, 'an object { maxEventLoopDelay, maxHeapUsedBytes, maxRssBytes } or false')
+  rejectUnknownKeys('liveness', value, ['maxEventLoopDelay', 'maxHeapUsedBytes', 'maxRssBytes'])
+  return {
+    maxEventLoopDelay: duration('liveness.maxEventLoopDelay', value.maxEventLoopDelay, DEFAULTS['liveness.maxEventLoopDelay'], { positive: true }),
+    maxHeapUsedBytes: byteCount('liveness.maxHeapUsedBytes', value.maxHeapUsedBytes, DEFAULTS['liveness.maxHeapUsedBytes']),
+    maxRssBytes: byteCount('liveness.maxRssBytes', value.maxRssBytes, DEFAULTS['liveness.maxRssBytes'])
+  }
+}
+
+function byteCount (name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(name, value, 'a whole number of bytes, 0 (off) or more')
+  return value
+}
+
+function resolveSignals (value: unknown): NodeJS.Signals[] | false {
+  if (value === undefined) return [...DEFAULTS.signals]
+  if (value === false) return false
+  if (!Array.isArray(value) || value.length === 0 || !value.every((s) => SIGNALS.includes(s))) {
+    fail('signals', value, `a non-empty array of ${SIGNALS.map((s) => `"${s}"`).join(', ')}, or false`)
+  }
+  return [...new Set(value as NodeJS.Signals[])]
+}
+
+/** Reads the caller's options once, at registration, into a frozen copy; the caller's object is left as it was. */
+export function resolveOptions (input: unknown): ResolvedOptions {
+  if (input === undefined || input === null) input = {}
+  if (!isPlainObject(input)) fail('options', input, 'an object')
+  rejectUnknownKeys('', input, TOP_LEVEL_KEYS)
+
+  const details = oneOf<DetailsPolicy>('details', input.details, DETAILS, DEFAULTS.details)
+  const authorize = input.authorize
+  if (authorize !== undefined && typeof authorize !== 'function') fail('authorize', authorize, 'a function (request) => boolean | Promise<boolean>')
+  if (details === 'authorized' && authorize === undefined) fail('authorize', authorize, 'a function (request) => boolean when details is "authorized"')
+  if (details !== 'authorized' && authorize !== undefined) fail('authorize', authorize, 'undefined unless details is "authorized"')
+
+  const checkInterval = duration('checkInterval', input.checkInterval, DEFAULTS.checkInterval, { positive: true })
+  const checkTimeout = duration('checkTimeout', input.checkTimeout, DEFAULTS.checkTimeout, { positive: true })
+  if (checkTimeout > checkInterval) fail('checkTimeout', checkTimeout, `at most checkInterval (${checkInterval} ms)`)
+  if (input.shutdownOnError !== undefined && typeof input.shutdownOnError !== 'boolean') fail('shutdownOnError', input.shutdownOnError, 'a boolean')
+
+  return Object.freeze({
+    routes: Object.freeze(resolveRoutes(input.routes)),
+    details,
+    authorize: authorize as ResolvedOptions['authorize'],
+    probeLogLevel: oneOf<LogLevel>('probeLogLevel', input.probeLogLevel, LOG_LEVELS, DEFAULTS.probeLogLevel),
+    checkInterval,
+    checkTimeout,
+    liveness: ((l) => l === false ? l : Object.freeze(l))(resolveLiveness(input.liveness)),
+    startupTimeout: duration('startupTimeout', input.startupTimeout, DEFAULTS.startupTimeout),
+    signals: ((s) => s === false ? s : Object.freeze(s))(resolveSignals(input.signals)),
+    shutdownOnError: input.shutdownOnError ?? DEFAULTS.shutdownOnError,
+    shutdownDelay: duration('shutdownDelay', input.shutdownDelay, DEFAULTS.shutdownDelay),
+    drainTimeout: duration('drainTimeout', input.drainTimeout, DEFAULTS.drainTimeout, { positive: true }),
+    closeTimeout: duration('closeTimeout', input.closeTimeout, DEFAULTS.closeTimeout, { positive: true }),
+    gracePeriod: duration('gracePeriod', input.gracePeriod, DEFAULTS.gracePeriod, { positive: true })
+  })
+}

@@ -1,0 +1,212 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { InvalidArgumentError, TooLateError, describe } from './errors'
+import { assertFunction, assertNewName } from './names'
+import { duration } from './options'
+import { runCheck, type CheckFunction, type CheckOutcome, type CheckStatus } from './run-check'
+
+export type CheckGroup = 'readiness' | 'liveness' | 'startup'
+
+export interface CheckOptions {
+  /** The probes this check counts for. Default: `['readiness']`. */
+  groups?: CheckGroup[]
+  /** `false`: a failure reports `warn` and the instance stays ready. Default: `true`. */
+  critical?: boolean
+  /** Milliseconds before the run is aborted and counted as a failure. Default: the `checkTimeout` option. */
+  timeout?: number
+  /** Milliseconds between background runs. Default: the `checkInterval` option. */
+  interval?: number
+}
+
+export interface RegisteredCheck {
+  readonly name: string
+  readonly groups: ReadonlySet<CheckGroup>
+  readonly critical: boolean
+  readonly timeout: number
+  readonly interval: number
+  /** The latest outcome, if any run has finished. */
+  readonly last: CheckOutcome | undefined
+  /** How many runs have finished. */
+  readonly runs: number
+  /** Whether any run has passed (or warned): startup waits for it. */
+  readonly passedOnce: boolean
+}
+
+interface CheckEntry extends RegisteredCheck {
+  fn: CheckFunction
+  last: CheckOutcome | undefined
+  runs: number
+  passedOnce: boolean
+  inFlight: boolean
+  timer: NodeJS.Timeout | undefined
+}
+
+/** A check's status as a probe sees it now, with the reason when it is not a pass. */
+export interface Verdict {
+  readonly check: RegisteredCheck
+  readonly status: CheckStatus
+  readonly reason: string | undefined
+}
+
+const GROUPS = new Set<string>(['readiness', 'liveness', 'startup'])
+const STALE_AFTER_INTERVALS = 3
+const RANK: Record<CheckStatus, number> = { pass: 0, warn: 1, fail: 2 }
+
+export function worst (statuses: Iterable<CheckStatus>): CheckStatus {
+  let result: CheckStatus = 'pass'
+  for (const status of statuses) if (RANK[status] > RANK[result]) result = status
+  return result
+}
+
+/**
+ * The checks, each run in the background on its own timer. Probes only read the last outcomes,
+ * so the rate at which a dependency is checked never depends on the rate of probes.
+ */
+export class Registry {
+  readonly #checks = new Map<string, CheckEntry>()
+  readonly #closing = new AbortController()
+  readonly #log: FastifyBaseLogger
+  readonly #defaults: { interval: number, timeout: number }
+  readonly #onOutcome: (check: RegisteredCheck) => void
+  #sealed = false
+
+  constructor (log: FastifyBaseLogger, defaults: { interval: number, timeout: number }, onOutcome: (check: RegisteredCheck) => void) {
+    this.#log = log
+    this.#defaults = defaults
+    this.#onOutcome = onOutcome
+  }
+
+  add (name: unknown, fn: unknown, options: unknown = {}): void {
+    assertNewName('check', name, this.#checks)
+    if (this.#sealed) throw new TooLateError('check', name)
+    assertFunction(`health.check("${name}")`, fn, 'a function ({ signal }) => void | { status } | Promise<…>')
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new InvalidArgumentError(`health.check("${name}")`, describe(options), 'an options object { groups, critical, timeout, interval }')
+    }
+    const { groups = ['readiness'], critical = true, timeout, interval, ...unknown } = options as CheckOptions
+    const where = `health.check("${name}") option`
+    const extra = Object.keys(unknown)
+    if (extra.length > 0) throw new InvalidArgumentError(`${where} "${extra[0]}"`, 'an unknown option', 'one of groups, critical, timeout, interval')
+    if (!Array.isArray(groups) || groups.length === 0 || !groups.every((g) => GROUPS.has(g))) {
+      throw new InvalidArgumentError(`${where} "groups"`, describe(groups), 'a non-empty array of "readiness", "liveness", "startup"')
+    }
+    if (typeof critical !== 'boolean') throw new InvalidArgumentError(`${where} "critical"`, describe(critical), 'a boolean')
+    const checkInterval = duration(`${where} interval`, interval, this.#defaults.interval, { positive: true })
+    const checkTimeout = duration(`${where} timeout`, timeout, Math.min(this.#defaults.timeout, checkInterval), { positive: true })
+    if (checkTimeout > checkInterval) throw new InvalidArgumentError(`${where} "timeout"`, String(checkTimeout), `at most its interval (${checkInterval} ms)`)
+    this.#checks.set(name, {
+      name,
+      fn: fn as CheckFunction,
+      groups: new Set(groups),
+      critical,
+      timeout: checkTimeout,
+      interval: checkInterval,
+      last: undefined,
+      runs: 0,
+      passedOnce: false,
+      inFlight: false,
+      timer: undefined
+    })
+  }
+
+  get (name: string): RegisteredCheck | undefined {
+    return this.#checks.get(name)
+  }
+
+  list (): RegisteredCheck[] {
+    return [...this.#checks.values()]
+  }
+
+  /** Runs every check once (the first round, during ready()), then keeps each on its timer. */
+  async start (): Promise<void> {
+    this.#sealed = true
+    await Promise.all([...this.#checks.values()].map(async (check) => {
+      await this.#run(check)
+      this.#schedule(check)
+    }))
+  }
+
+  /** Runs at once the checks that have not passed yet (e.g. once startup tasks are done). */
+  rerunUnpassed (): void {
+    for (const check of this.#checks.values()) {
+      if (check.passedOnce || check.inFlight || this.#closing.signal.aborted) continue
+      clearTimeout(check.timer)
+      this.#cycle(check)
+    }
+  }
+
+  /** Stops the timers and aborts runs in flight; outcomes are kept for the last probes. */
+  stop (): void {
+    this.#sealed = true
+    this.#closing.abort(new Error('the application is closing'))
+    for (const check of this.#checks.values()) clearTimeout(check.timer)
+  }
+
+  #schedule (check: CheckEntry): void {
+    if (this.#closing.signal.aborted) return
+    // ±10% jitter, so that checks registered together do not hit their dependencies in step.
+    const delay = check.interval * (0.9 + Math.random() * 0.2)
+    check.timer = setTimeout(() => this.#cycle(check), delay)
+    check.timer.unref()
+  }
+
+  #cycle (check: CheckEntry): void {
+    this.#run(check).then(() => this.#schedule(check), /* c8 ignore next */ (err) => this.#log.error({ err }, 'health check scheduling failed'))
+  }
+
+  async #run (check: CheckEntry): Promise<void> {
+    // A run that outlived its timeout and ignores its signal is still in flight: never start a
+    // second one. Its outcome was already recorded as a timeout; staleness covers the rest.
+    if (check.inFlight || this.#closing.signal.aborted) return
+    check.inFlight = true
+    const { outcome, settled } = runCheck(check.fn, check.timeout, this.#closing.signal)
+    settled.then(() => { check.inFlight = false }, /* c8 ignore next */ () => {})
+    this.#record(check, await outcome)
+  }
+
+  #record (check: CheckEntry, outcome: CheckOutcome): void {
+    if (this.#closing.signal.aborted) return
+    const previous = check.last?.status
+    check.last = outcome
+    check.runs++
+    if (outcome.status !== 'fail') check.passedOnce = true
+    if (outcome.invalid === true) {
+      this.#log.error({ check: check.name }, `health check "${check.name}" returned an ${outcome.output ?? ''}`)
+    }
+    // Transitions are logged once each; steady states, and a first pass, log nothing.
+    if (outcome.status !== previous && !(previous === undefined && outcome.status === 'pass')) {
+      const entry = { check: check.name, status: outcome.status, reason: outcome.output }
+      if (outcome.status === 'pass') this.#log.info(entry, `health check "${check.name}" recovered`)
+      else this.#log.warn(entry, `health check "${check.name}" is ${outcome.status === 'fail' ? 'failing' : 'degraded'}`)
+    }
+    this.#onOutcome(check)
+  }
+
+  /** A check's status now: no outcome yet, or one older than three intervals (a stalled loop), is a failure. */
+  verdict (check: RegisteredCheck, now = Date.now()): Verdict {
+    const last = check.last
+    if (last === undefined) return { check, status: 'fail', reason: 'no result yet' }
+    if (now - last.time > check.interval * STALE_AFTER_INTERVALS) {
+      return { check, status: 'fail', reason: 'stale: no result for over three intervals' }
+    }
+    return { check, status: last.status, reason: last.status === 'pass' ? undefined : last.output }
+  }
+
+  /** Verdicts for the checks of one group (or all), leaving out the excluded names. */
+  verdicts (group: CheckGroup | undefined, exclude?: ReadonlySet<string>): Verdict[] {
+    const now = Date.now()
+    const verdicts: Verdict[] = []
+    for (const check of this.#checks.values()) {
+      if (group !== undefined && !check.groups.has(group)) continue
+      if (exclude?.has(check.name) === true) continue
+      verdicts.push(this.verdict(check, now))
+    }
+    return verdicts
+  }
+
+  /** Worst status of the verdicts; a non-critical failure counts as a warning. */
+  static summarize (verdicts: Iterable<Verdict>): CheckStatus {
+    const statuses: CheckStatus[] = []
+    for (const v of verdicts) statuses.push(v.status === 'fail' && !v.check.critical ? 'warn' : v.status)
+    return worst(statuses)
+  }
+}

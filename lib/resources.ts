@@ -1,0 +1,64 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { InvalidArgumentError, ResourceTimeoutError, describe } from './errors'
+import { assertFunction, assertNewName } from './names'
+import { duration } from './options'
+import { describeError } from './redact'
+
+export interface ResourceOptions {
+  /** Milliseconds the close may take before it is abandoned. Default: the `closeTimeout` option. */
+  timeout?: number
+}
+
+export type CloseFunction = () => unknown
+
+interface Resource { name: string, close: CloseFunction, timeout: number }
+
+/** Things to close after the server, in reverse registration order, each within its own timeout. */
+export class Resources {
+  readonly #resources: Resource[] = []
+  readonly #defaultTimeout: number
+
+  constructor (defaultTimeout: number) {
+    this.#defaultTimeout = defaultTimeout
+  }
+
+  add (name: unknown, close: unknown, options: unknown = {}): Resource {
+    assertNewName('resource', name, { has: (n) => this.#resources.some((r) => r.name === n) })
+    assertFunction(`health.resource("${name}")`, close, 'a function () => void | Promise<void> that closes it')
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`health.resource("${name}")`, describe(options), 'an options object { timeout }')
+    const { timeout, ...unknown } = options as ResourceOptions
+    const extra = Object.keys(unknown)[0]
+    if (extra !== undefined) throw new InvalidArgumentError(`health.resource("${name}") option "${extra}"`, 'an unknown option', 'timeout')
+    return { name, close: close as CloseFunction, timeout: duration(`health.resource("${name}") timeout`, timeout, this.#defaultTimeout, { positive: true }) }
+  }
+
+  /** Keeps a resource that add() validated (the caller checks the budget in between). */
+  keep (resource: Resource): void {
+    this.#resources.push(resource)
+  }
+
+  get timeouts (): number[] {
+    return this.#resources.map((r) => r.timeout)
+  }
+
+  /** Closes them all, newest first; returns the names of those that threw or hung. */
+  async closeAll (log: FastifyBaseLogger): Promise<string[]> {
+    const failed: string[] = []
+    for (const resource of [...this.#resources].reverse()) {
+      let timer: NodeJS.Timeout | undefined
+      try {
+        await Promise.race([
+          (async () => { await resource.close() })(),
+          new Promise((_resolve, reject) => { timer = setTimeout(() => reject(new ResourceTimeoutError(resource.name, resource.timeout)), resource.timeout) })
+        ])
+        log.debug({ resource: resource.name }, `closed resource "${resource.name}"`)
+      } catch (error) {
+        failed.push(resource.name)
+        log.error({ resource: resource.name, reason: describeError(error) }, `resource "${resource.name}" did not close cleanly; closing the others`)
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+    return failed
+  }
+}

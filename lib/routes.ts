@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Health, Probe, ProbeLine, ProbeReport } from './health'
+import type { ResolvedOptions } from './options'
+import type { CheckGroup } from './registry'
+import { healthResponse, nameParams, notFoundResponse, probeResponse } from './schemas'
+
+interface ProbeQuery { verbose?: string, exclude?: string | string[] }
+
+const GROUP: Record<Exclude<Probe, 'startup'>, CheckGroup> = { live: 'liveness', ready: 'readiness' }
+const LABEL: Record<Probe, string> = { live: 'livez', ready: 'readyz', startup: 'startupz' }
+const WITHHELD = 'reason withheld'
+
+// Shedding probes would turn load into restarts: under-pressure lets a route opt out this way.
+const neverShed = (): undefined => undefined
+
+/** kube-apiserver's verbose format: `[+]name ok`, `[-]name failed: reason`, then the verdict. */
+function verboseBody (probe: Probe, lines: ProbeLine[], passed: boolean, showReasons: boolean): string {
+  const out = lines.map((l) => l.ok ? `[+]${l.name} ok` : `[-]${l.name} failed: ${showReasons ? l.reason ?? 'failed' : WITHHELD}`)
+  out.push(`${LABEL[probe]} check ${passed ? 'passed' : 'failed'}`)
+  return out.join('\n') + '\n'
+}
+
+function excluded (query: ProbeQuery): Set<string> | undefined {
+  if (query.exclude === undefined) return undefined
+  return new Set(Array.isArray(query.exclude) ? query.exclude : [query.exclude])
+}
+
+export function registerRoutes (fastify: FastifyInstance, health: Health, options: ResolvedOptions): void {
+  const common = {
+    method: ['GET', 'HEAD'],
+    logLevel: options.probeLogLevel,
+    config: { pressureHandler: neverShed }
+  }
+
+  async function detailsAllowed (request: FastifyRequest): Promise<boolean> {
+    if (options.details === 'always') return true
+    if (options.authorize === undefined) return false
+    try {
+      return await options.authorize(request) === true
+    } catch (err) {
+      request.log.warn({ err }, 'authorize() threw: details withheld')
+      return false
+    }
+  }
+
+  async function answer (probe: Probe, report: ProbeReport, request: FastifyRequest<{ Querystring: ProbeQuery }>, reply: FastifyReply): Promise<unknown> {
+    const passed = report.status !== 'fail'
+    reply.header('cache-control', 'no-store').code(passed ? 200 : 503)
+    if (request.query.verbose === undefined) return { status: report.status }
+    reply.type('text/plain; charset=utf-8')
+    return verboseBody(probe, report.lines, passed, await detailsAllowed(request))
+  }
+
+  for (const probe of ['live', 'ready', 'startup'] as const) {
+    const path = options.routes[probe]
+    if (path === false) continue
+    fastify.route<{ Querystring: ProbeQuery }>({
+      ...common,
+      url: path,
+      schema: { response: { 200: probeResponse, 503: probeResponse } },
+      handler: async (request, reply) => {
+        return await answer(probe, health.report(probe, excluded(request.query)), request, reply)
+      }
+    })
+    if (probe === 'startup') continue
+    fastify.route<{ Querystring: ProbeQuery, Params: { name: string } }>({
+      ...common,
+      url: `${path}/:name`,
+      schema: { params: nameParams, response: { 200: probeResponse, 503: probeResponse, 404: notFoundResponse } },
+      handler: async (request, reply) => {
+        const report = health.reportOne(GROUP[probe], request.params.name)
+        if (report === undefined) {
+          reply.header('cache-control', 'no-store').code(404)
+          return { status: 'unknown', message: `no ${GROUP[probe]} check by that name` }
+        }
+        return await answer(probe, report, request, reply)
+      }
+    })
+  }
+
+  if (options.routes.health !== false) {
+    fastify.route({
+      ...common,
+      url: options.routes.health,
+      schema: { response: { 200: healthResponse, 503: healthResponse } },
+      handler: async (request, reply) => {
+        const { status, verdicts } = health.aggregate()
+        const showOutput = await detailsAllowed(request)
+        const checks: Record<string, Array<Record<string, unknown>>> = {}
+        for (const { check, status: checkStatus, reason } of verdicts) {
+          const last = check.last
+          const entry: Record<string, unknown> = { status: checkStatus }
+          if (last !== undefined) {
+            entry.time = new Date(last.time).toISOString()
+            entry.duration = last.duration
+            if (last.observedValue !== undefined) entry.observedValue = last.observedValue
+            if (last.observedUnit !== undefined) entry.observedUnit = last.observedUnit
+          }
+          if (showOutput && reason !== undefined) entry.output = reason
+          checks[check.name] = [entry]
+        }
+        reply.header('cache-control', 'no-store').code(status === 'fail' ? 503 : 200).type('application/health+json')
+        return { status, checks }
+      }
+    })
+  }
+}
