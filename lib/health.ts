@@ -46,6 +46,8 @@ export class Health {
   #broken: string | undefined
   #startupTimer: NodeJS.Timeout | undefined
   #shutdown: Promise<ShutdownReport> | undefined
+  // Aborted when fastify.close() begins, by shutdown() or directly: a delay in progress ends then.
+  readonly #closeBegun = new AbortController()
   #markClosed: () => void = () => {}
   readonly #closed = new Promise<void>((resolve) => { this.#markClosed = resolve })
 
@@ -172,17 +174,17 @@ export class Health {
   async #runShutdown (): Promise<ShutdownReport> {
     // An instance that never became ready was never in a balancer's rotation: no need to wait.
     const inRotation = this.#state === 'ready'
-    if (this.#state === 'closing' || this.#state === 'closed') {
-      // close() was called directly: nothing left to sequence, only to wait for.
-      await this.#closed
-      return { clean: this.#problems.length === 0, problems: [...this.#problems] }
-    }
+    if (this.#closeBegun.signal.aborted) return await this.#closedReport()
     this.#startup.abort(new Error('shutting down'))
     this.#setState('draining')
     this.#tracker.startDraining()
     for (const listener of this.#drainListeners) this.#callSafely('onDrain', listener)
     this.#drainListeners.clear()
-    if (inRotation && this.#options.shutdownDelay > 0) await sleep(this.#options.shutdownDelay)
+    if (inRotation && this.#options.shutdownDelay > 0) {
+      await sleep(this.#options.shutdownDelay, undefined, { signal: this.#closeBegun.signal }).catch(() => {})
+    }
+    // close() was called directly meanwhile: nothing left to sequence, only to wait for.
+    if (this.#closeBegun.signal.aborted) return await this.#closedReport()
     this.#setState('closing')
     const stuck = await this.#tracker.drain(this.#options.drainTimeout)
     if (stuck.length > 0) {
@@ -190,6 +192,11 @@ export class Health {
       this.#problems.push(`${stuck.length} request(s) still in flight after drainTimeout (${this.#options.drainTimeout} ms)`)
     }
     await this.#fastify.close()
+    return await this.#closedReport()
+  }
+
+  async #closedReport (): Promise<ShutdownReport> {
+    await this.#closed
     return { clean: this.#problems.length === 0, problems: [...this.#problems] }
   }
 
@@ -212,6 +219,7 @@ export class Health {
 
   /** preClose: the app is closing, through shutdown() or a direct close(). */
   beginClosing (): void {
+    this.#closeBegun.abort()
     this.#startup.abort(new Error('closing'))
     if (this.#state !== 'closing') this.#setState('closing')
   }

@@ -5,8 +5,8 @@ const MASK = '[REDACTED]'
 const SECRET_KEY = String.raw`(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|auth|authorization|credentials?|session[-_]?id|sig(?:nature)?)`
 
 const RULES: Array<[RegExp, string]> = [
-  // scheme://user:password@host, scheme://token@host
-  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, `$1${MASK}@`],
+  // scheme://user:password@host, scheme://token@host; greedy up to the last @, for passwords with an @
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/]*@/gi, `$1${MASK}@`],
   // Authorization: Bearer …, Basic …, Token …
   [/\b(bearer|basic|token|digest)\s+[A-Za-z0-9\-._~+/]+=*/gi, `$1 ${MASK}`],
   // "password": "…" and 'password': '…' in JSON or object dumps

@@ -1,0 +1,258 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import { build, get, logCollector, until } from './helpers'
+import zeroDowntime = require('../lib/index')
+
+type State = zeroDowntime.LifecycleState
+
+async function stateReached (app: { health: zeroDowntime.ZeroDowntimeHealth }, state: State): Promise<void> {
+  if (app.health.state === state) return
+  await new Promise<void>((resolve) => {
+    const off = app.health.onStateChange((now) => { if (now === state) { off(); resolve() } })
+  })
+}
+
+function recordStates (app: { health: zeroDowntime.ZeroDowntimeHealth }): Array<[State, State]> {
+  const seen: Array<[State, State]> = []
+  app.health.onStateChange((state, previous) => { seen.push([previous, state]) })
+  return seen
+}
+
+t.test('states move starting -> ready -> draining -> closing -> closed, each logged once', async (t) => {
+  const { stream, lines } = logCollector()
+  const app = await build(t, {}, { logger: { stream, level: 'info' } })
+  const seen = recordStates(app)
+  const off = app.health.onStateChange(() => { throw new Error('listener bug') })
+  t.equal(app.health.state, 'starting')
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  off()
+  const report = await app.health.shutdown()
+  t.same(report, { clean: true, problems: [] })
+  t.same(seen, [['starting', 'ready'], ['ready', 'draining'], ['draining', 'closing'], ['closing', 'closed']])
+  t.equal(lines.filter((l) => /^zero-downtime: \w+ -> \w+$/.test(String(l.msg))).length, 4)
+  t.ok(lines.some((l) => /onStateChange listener threw/.test(String(l.msg))), 'a throwing listener is logged and does not stop the rest')
+  t.equal(await app.health.shutdown().then((r) => r.clean), true, 'shutdown() again resolves the same way')
+  t.throws(() => app.health.onStateChange('x' as never), { code: 'FST_ZD_INVALID_ARGUMENT' })
+})
+
+t.test('the startup log states the shutdown budget', async (t) => {
+  const { stream, lines } = logCollector()
+  const app = await build(t, { shutdownDelay: 2000, drainTimeout: 3000 }, { logger: { stream, level: 'info' } })
+  app.health.resource('db', () => {}, { timeout: 500 })
+  await app.ready()
+  t.ok(lines.some((l) => l.msg === 'zero-downtime: shutdown budget shutdownDelay 2000 + drainTimeout 3000 + 1 resource timeout(s) 500 + margin 1000 = 6500 ms of gracePeriod 30000 ms'))
+})
+
+t.test('budget: registration and resource() throw when the shutdown cannot fit the grace period', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await t.rejects(async () => { await app.register(zeroDowntime, { signals: false, shutdownDelay: 20000, drainTimeout: 10000 }) }, {
+    code: 'FST_ZD_BUDGET_EXCEEDED',
+    message: /shutdownDelay 20000 \+ drainTimeout 10000 \+ 0 resource timeout\(s\) 0 \+ margin 1000 = 31000 ms needs more than gracePeriod 30000 ms/
+  })
+  const ok = await build(t, { shutdownDelay: 5000, drainTimeout: 10000, gracePeriod: 25000 })
+  ok.health.resource('a', () => {}, { timeout: 5000 })
+  t.throws(() => ok.health.resource('b', () => {}, { timeout: 5000 }), { code: 'FST_ZD_BUDGET_EXCEEDED', message: /2 resource timeout\(s\) 10000/ })
+  ok.health.resource('b', () => {}, { timeout: 4000 })
+})
+
+t.test('resource() validates its arguments', async (t) => {
+  const app = await build(t)
+  app.health.resource('db', () => {})
+  t.throws(() => app.health.resource('db', () => {}), { code: 'FST_ZD_DUPLICATE_NAME', message: /resource named "db"/ })
+  t.throws(() => app.health.resource('Bad Name', () => {}), { code: 'FST_ZD_INVALID_NAME' })
+  t.throws(() => app.health.resource('x', null as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /expected a function/ })
+  t.throws(() => app.health.resource('x', () => {}, 5 as never), { message: /got 5, expected an options object/ })
+  t.throws(() => app.health.resource('x', () => {}, { timeot: 1 } as never), { message: /option "timeot": got an unknown option/ })
+  t.throws(() => app.health.resource('x', () => {}, { timeout: 0 }), { code: 'FST_ZD_INVALID_OPTION' })
+})
+
+t.test('resources close after the server, newest first; a throwing and a hanging one do not stop the rest', async (t) => {
+  const { stream, lines } = logCollector()
+  const app = await build(t, {}, { logger: { stream, level: 'info' } })
+  const closed: string[] = []
+  app.health.resource('db', async () => { closed.push('db') })
+  app.health.resource('hangs', () => new Promise(() => {}), { timeout: 30 })
+  app.health.resource('throws', () => { throw new Error('close failed: redis://u:pw@cache') })
+  app.health.resource('cache', () => { closed.push(`cache:${app.server.listening ? 'listening' : 'closed'}`) })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const report = await app.health.shutdown()
+  t.same(closed, ['cache:closed', 'db'])
+  t.same(report, { clean: false, problems: ['resource(s) throws, hangs did not close cleanly'] })
+  t.match(lines.find((l) => l.resource === 'throws'), { level: 50, reason: 'close failed: redis://[REDACTED]@cache' })
+  t.match(lines.find((l) => l.resource === 'hangs'), { level: 50, reason: 'Resource "hangs" did not close within 30 ms' })
+})
+
+t.test('setReady(false) takes the instance out of rotation and back', async (t) => {
+  const app = await build(t)
+  app.get('/', async () => 'ok')
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  app.health.setReady(false)
+  app.health.setReady(false)
+  t.equal(app.health.ready, false)
+  t.equal((await get(app, '/readyz')).status, 503)
+  t.equal((await get(app, '/readyz?verbose')).body, '[-]rotation failed: reason withheld\nreadyz check failed\n')
+  t.equal((await get(app, '/livez')).status, 200)
+  t.equal((await get(app, '/')).status, 200, 'the app keeps serving')
+  app.health.setReady(true)
+  t.equal((await get(app, '/readyz')).status, 200)
+  t.equal(app.health.state, 'ready')
+  t.throws(() => app.health.setReady('no' as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /health.setReady: got "no", expected a boolean/ })
+})
+
+t.test('markBroken() fails liveness from then on; readiness is not touched', async (t) => {
+  const app = await build(t, { details: 'always' })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  app.health.markBroken('deadlock in worker pool, token=abc123')
+  app.health.markBroken('second reason is ignored')
+  t.equal((await get(app, '/livez')).status, 503)
+  t.equal((await get(app, '/livez?verbose')).body, '[+]eventloop ok\n[-]broken failed: deadlock in worker pool, token=[REDACTED]\nlivez check failed\n')
+  t.equal((await get(app, '/health')).status, 503)
+  t.equal((await get(app, '/readyz')).status, 200)
+  t.throws(() => app.health.markBroken(''), { code: 'FST_ZD_INVALID_ARGUMENT' })
+})
+
+t.test('startup tasks run in order after ready(); probes wait for them, liveness does not', async (t) => {
+  const app = await build(t)
+  const order: string[] = []
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  app.health.startupTask('config', () => { order.push('config') })
+  app.health.startupTask('migrations', async ({ signal }) => { t.equal(signal.aborted, false); await gate; order.push('migrations') })
+  t.throws(() => app.health.startupTask('config', () => {}), { code: 'FST_ZD_DUPLICATE_NAME' })
+  t.throws(() => app.health.startupTask('x', 1 as never), { code: 'FST_ZD_INVALID_ARGUMENT' })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.throws(() => app.health.startupTask('late', () => {}), { code: 'FST_ZD_TOO_LATE' })
+  t.equal(app.health.state, 'starting')
+  t.equal((await get(app, '/livez')).status, 200)
+  t.equal((await get(app, '/readyz')).status, 503)
+  t.equal((await get(app, '/startupz')).status, 503)
+  t.equal((await get(app, '/startupz?verbose')).body, '[+]task:config ok\n[-]task:migrations failed: reason withheld\nstartupz check failed\n')
+  release()
+  await stateReached(app, 'ready')
+  t.same(order, ['config', 'migrations'])
+  t.equal((await get(app, '/startupz')).status, 200)
+  t.equal((await get(app, '/readyz')).status, 200)
+})
+
+t.test('startup also waits for one pass of each critical readiness and startup check', async (t) => {
+  const app = await build(t, { checkInterval: 60000, checkTimeout: 1000 })
+  let migrated = false
+  app.health.check('schema', async () => { if (!migrated) throw new Error('relation "users" does not exist') }, { groups: ['startup'] })
+  app.health.check('optional', async () => { throw new Error('down') }, { critical: false })
+  app.health.startupTask('migrate', () => { migrated = true })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  // The check failed in the first round; the end of the tasks runs it again at once.
+  await stateReached(app, 'ready')
+  t.equal(app.health.checks.find((c) => c.name === 'schema')?.runs, 2)
+  t.equal((await get(app, '/startupz')).status, 200)
+  app.health.setReady(false)
+  t.equal((await get(app, '/startupz')).status, 200, 'startup stays complete')
+})
+
+t.test('a failing startup task is logged and the instance never becomes ready', async (t) => {
+  const { stream, lines } = logCollector()
+  const app = await build(t, {}, { logger: { stream, level: 'info' } })
+  let ranAfter = false
+  app.health.startupTask('migrations', async () => { throw new Error('migration 42 failed: password=hunter2') })
+  app.health.startupTask('after', () => { ranAfter = true })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(() => lines.some((l) => /^startup failed/.test(String(l.msg))), 'the failure log')
+  t.equal(ranAfter, false, 'later tasks do not run')
+  t.equal(app.health.state, 'starting')
+  t.equal((await get(app, '/readyz')).status, 503)
+  t.equal((await get(app, '/startupz?verbose')).body, '[-]task:migrations failed: reason withheld\n[-]task:after failed: reason withheld\n[-]startup failed: reason withheld\nstartupz check failed\n')
+  t.equal((await get(app, '/livez')).status, 200)
+  t.notOk(JSON.stringify(lines).includes('hunter2'))
+})
+
+t.test('startupTimeout bounds the wait and names what it waited for', async (t) => {
+  const { stream, lines } = logCollector()
+  const app = await build(t, { startupTimeout: 50, details: 'always' }, { logger: { stream, level: 'info' } })
+  let aborted = false
+  app.health.startupTask('warm-cache', async ({ signal }) => {
+    await new Promise((resolve) => signal.addEventListener('abort', resolve))
+    aborted = true
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(() => aborted, 'the task to be aborted')
+  t.match(lines.find((l) => /^startup failed/.test(String(l.msg))), { msg: /not complete within startupTimeout \(50 ms\); waiting for: task:warm-cache/ })
+  t.match((await get(app, '/startupz?verbose')).body, /\[-\]startup failed: not complete within startupTimeout/)
+  t.equal(app.health.state, 'starting')
+})
+
+t.test('shutdown() during startup skips the delay and aborts the tasks', async (t) => {
+  const app = await build(t, { shutdownDelay: 25000, gracePeriod: 40000 })
+  let reason: unknown
+  app.health.startupTask('slow', async ({ signal }) => {
+    await new Promise((resolve) => signal.addEventListener('abort', resolve))
+    reason = signal.reason
+  })
+  const seen = recordStates(app)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.same(await app.health.shutdown(), { clean: true, problems: [] })
+  t.match(reason, { message: 'shutting down' })
+  t.same(seen, [['starting', 'draining'], ['draining', 'closing'], ['closing', 'closed']])
+})
+
+t.test('while draining: readiness 503 at once, the app serves with Connection: close, liveness stays 200', async (t) => {
+  const app = await build(t, { shutdownDelay: 60000, drainTimeout: 1000, gracePeriod: 62000 })
+  app.get('/', async () => 'hello')
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const drained = app.health.shutdown()
+  t.equal(app.health.state, 'draining')
+  const ready = await get(app, '/readyz?verbose')
+  t.equal(ready.status, 503)
+  t.equal(ready.body, '[-]shutdown failed: reason withheld\nreadyz check failed\n')
+  const root = await get(app, '/')
+  t.equal(root.status, 200)
+  t.equal(root.body, 'hello')
+  t.equal(root.headers.connection, 'close')
+  t.equal((await get(app, '/livez')).status, 200)
+  t.equal((await get(app, '/startupz')).status, 200)
+  // Let the test end without waiting a minute: a direct close() takes over.
+  await app.close()
+  t.same(await drained, { clean: true, problems: [] })
+})
+
+t.test('onDrain listeners are told when draining begins, or at once when it has', async (t) => {
+  const app = await build(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const calls: string[] = []
+  app.health.onDrain(() => { calls.push('sse') })
+  const off = app.health.onDrain(() => { calls.push('removed') })
+  app.health.onDrain(() => { throw new Error('listener bug') })
+  off()
+  t.throws(() => app.health.onDrain(null as never), { code: 'FST_ZD_INVALID_ARGUMENT' })
+  const done = app.health.shutdown()
+  t.same(calls, ['sse'])
+  const offLate = app.health.onDrain(() => { calls.push('late') })
+  offLate()
+  t.same(calls, ['sse', 'late'])
+  await done
+})
+
+t.test('a direct close() moves to closing and closed; shutdown() afterwards waits for it', async (t) => {
+  const app = Fastify()
+  await app.register(zeroDowntime, { signals: false })
+  const seen = recordStates(app)
+  await app.ready()
+  await app.close()
+  t.same(await app.health.shutdown(), { clean: true, problems: [] })
+  t.same(seen, [['starting', 'ready'], ['ready', 'closing'], ['closing', 'closed']])
+})
+
+t.test('drainTimeout: requests still in flight are logged and their sockets closed', async (t) => {
+  const { stream, lines } = logCollector()
+  const app = await build(t, { drainTimeout: 100 }, { logger: { stream, level: 'info' } })
+  let arrived: () => void = () => {}
+  const inHandler = new Promise<void>((resolve) => { arrived = resolve })
+  app.get('/stuck', async () => { arrived(); return await new Promise(() => {}) })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const pending = get(app, '/stuck?token=abc').catch((err: Error) => err)
+  await inHandler
+  const report = await app.health.shutdown()
+  t.same(report, { clean: false, problems: ['1 request(s) still in flight after drainTimeout (100 ms)'] })
+  t.match(await pending, { code: 'ECONNRESET' }, 'the stuck socket was closed')
+  t.match(lines.find((l) => /still in flight/.test(String(l.msg))), { level: 50, req: { method: 'GET', url: '/stuck?token=[REDACTED]' }, ageMs: Number })
+})
