@@ -21,6 +21,7 @@ export class ConnectionTracker {
   readonly #sockets = new Set<TrackedSocket>()
   readonly #sessions = new Set<Http2Session>()
   #draining = false
+  #closing = false
   #onEmpty: (() => void) | undefined
 
   constructor (server: Server) {
@@ -38,11 +39,17 @@ export class ConnectionTracker {
 
   #onRequest = (req: IncomingMessage, res: TrackedResponse): void => {
     res[kStarted] = Date.now()
-    if (req.httpVersionMajor < 2) {
-      (req.socket as TrackedSocket)[kResponse] = res
-      // Node then closes the socket after this response: keep-alive clients reconnect elsewhere.
-      if (this.#draining) res.setHeader('connection', 'close')
-    }
+    if (req.httpVersionMajor >= 2) return
+    const socket = req.socket as TrackedSocket
+    const previous = socket[kResponse]
+    socket[kResponse] = res
+    if (!this.#draining) return
+    // Node closes the socket after a response that says `Connection: close`: keep-alive clients
+    // reconnect elsewhere. Only the newest response on a socket may say it, or Node would drop
+    // a request pipelined behind an earlier one.
+    if (previous !== undefined && !previous.writableFinished && !previous.headersSent) previous.removeHeader('connection')
+    res.setHeader('connection', 'close')
+    if (this.#closing) res.once('finish', this.#closeIdleSoon)
   }
 
   #onConnection = (socket: TrackedSocket): void => {
@@ -65,8 +72,24 @@ export class ConnectionTracker {
 
   /** From now on every HTTP/1 response says `Connection: close`, and HTTP/2 sessions get GOAWAY. */
   startDraining (): void {
+    if (this.#draining) return
     this.#draining = true
+    for (const res of this.#inFlight()) res.setHeader('connection', 'close')
     for (const session of this.#sessions) session.close()
+  }
+
+  /** Responses under way whose headers can still change. */
+  * #inFlight (): Generator<TrackedResponse> {
+    for (const socket of this.#sockets) {
+      const res = socket[kResponse]
+      if (res !== undefined && !res.writableFinished && !res.headersSent) yield res
+    }
+  }
+
+  // Once the server is closed, a connection whose last response has gone out is closed at once
+  // (Node closes idle connections only when close() is called).
+  #closeIdleSoon = (): void => {
+    setImmediate(() => this.#server.closeIdleConnections())
   }
 
   /**
@@ -76,9 +99,11 @@ export class ConnectionTracker {
    */
   async drain (timeout: number): Promise<StuckRequest[]> {
     this.startDraining()
+    this.#closing = true
     // Node >= 19 also closes idle keep-alive sockets here; busy ones close after their response.
     this.#server.close(() => {})
-    this.#server.closeIdleConnections?.()
+    this.#server.closeIdleConnections()
+    for (const socket of this.#sockets) socket[kResponse]?.once('finish', this.#closeIdleSoon)
     if (this.#sockets.size === 0 && this.#sessions.size === 0) return []
     let timer: NodeJS.Timeout | undefined
     const empty = new Promise<boolean>((resolve) => { this.#onEmpty = () => resolve(true) })

@@ -1,0 +1,52 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+
+export interface LogLine { msg?: string, [key: string]: unknown }
+
+export interface Fixture {
+  child: ChildProcess
+  port: number
+  lines: LogLine[]
+  /** Resolves with the first log line (already seen or to come) that matches. */
+  waitFor: (match: RegExp | ((line: LogLine) => boolean)) => Promise<LogLine>
+  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+  stderr: () => string
+}
+
+/**
+ * Spawns a fixture app under the same TypeScript loader and coverage as the test, and resolves once
+ * it listens. Its pino log lines (stdout) are parsed and can be waited on.
+ */
+export async function spawnFixture (t: { teardown: (fn: () => unknown) => void }, name: string, env: Record<string, string> = {}): Promise<Fixture> {
+  const child = spawn(process.execPath, [...process.execArgv, join(__dirname, 'fixtures', `${name}.ts`)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  let stderr = ''
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  const lines: LogLine[] = []
+  const waiters = new Set<{ test: (line: LogLine) => boolean, resolve: (line: LogLine) => void }>()
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: LogLine
+    try { line = JSON.parse(text) } catch { line = { msg: text } }
+    lines.push(line)
+    for (const waiter of waiters) if (waiter.test(line)) { waiters.delete(waiter); waiter.resolve(line) }
+  })
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+  })
+  const waitFor = async (match: RegExp | ((line: LogLine) => boolean)): Promise<LogLine> => {
+    const test = typeof match === 'function' ? match : (line: LogLine) => match.test(String(line.msg))
+    const seen = lines.find(test)
+    if (seen !== undefined) return seen
+    return await Promise.race([
+      new Promise<LogLine>((resolve) => waiters.add({ test, resolve })),
+      exited.then(({ code }) => { throw new Error(`${name} exited (${code}) before logging ${String(match)}; stderr: ${stderr}`) })
+    ])
+  }
+  const listening = await waitFor(/^Server listening at /)
+  const port = Number(/:(\d+)$/.exec(String(listening.msg))?.[1])
+  return { child, port, lines, waitFor, exited, stderr: () => stderr }
+}
