@@ -33,10 +33,6 @@ export class ConnectionTracker {
     server.on('stream', this.#onStream)
   }
 
-  get connections (): number {
-    return this.#sockets.size
-  }
-
   #onRequest = (req: IncomingMessage, res: TrackedResponse): void => {
     res[kStarted] = Date.now()
     if (req.httpVersionMajor >= 2) return

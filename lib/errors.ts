@@ -76,6 +76,7 @@ export function describe (value: unknown): string {
     case 'number': case 'boolean': case 'bigint': return String(value)
     case 'undefined': return 'undefined'
     case 'function': return 'a function'
-    default: return `an ${typeof value}`
+    case 'symbol': return 'a symbol'
+    default: return 'an object'
   }
 }

@@ -212,6 +212,7 @@ export class Health {
       }, timeout).unref()
     }
     this.#startup.run(this.#log).then(() => {
+      if (this.#startup.failure !== undefined) return clearTimeout(this.#startupTimer)
       this.#registry.rerunUnpassed()
       this.#evaluateStartup()
     }, /* c8 ignore next */ (err) => this.#log.error({ err }, 'startup failed'))
@@ -248,7 +249,7 @@ export class Health {
     if (this.#state !== 'starting') return { status: 'pass', lines: [{ name: 'startup', ok: true, reason: undefined }] }
     const lines: ProbeLine[] = this.#startup.list.map((t) => ({ name: `task:${t.name}`, ok: t.status === 'done', reason: t.status === 'failed' ? 'failed' : 'pending' }))
     for (const check of this.#gatingChecks()) {
-      lines.push({ name: check.name, ok: check.passedOnce, reason: check.passedOnce ? undefined : (check.last?.output ?? 'no result yet') })
+      lines.push({ name: check.name, ok: check.passedOnce, reason: check.passedOnce ? undefined : 'has not passed yet' })
     }
     if (this.#startup.failure !== undefined) lines.push({ name: 'startup', ok: false, reason: this.#startup.failure })
     return { status: 'fail', lines }
@@ -268,7 +269,6 @@ export class Health {
 
   #setState (state: LifecycleState): void {
     const previous = this.#state
-    if (previous === state) return
     this.#state = state
     this.#log.info({ state, previous }, `zero-downtime: ${previous} -> ${state}`)
     for (const listener of this.#stateListeners) this.#callSafely('onStateChange', () => listener(state, previous))

@@ -14,7 +14,9 @@ export async function registerEventLoopCheck (fastify: FastifyInstance, threshol
   if (!fastify.hasDecorator('memoryUsage')) await fastify.register(underPressure)
   return () => {
     const usage = (fastify as unknown as { memoryUsage: () => MemoryUsage }).memoryUsage()
-    const delay = Math.round(usage.eventLoopDelay * 10) / 10
+    // under-pressure reports Infinity when its histogram got no sample in the last interval: that
+    // is no measurement, not a blocked loop (a blocked loop shows as a large finite delay after it).
+    const delay = Number.isFinite(usage.eventLoopDelay) ? Math.round(usage.eventLoopDelay * 10) / 10 : 0
     const breach = (
       (delay > thresholds.maxEventLoopDelay && `event loop delay ${delay} ms above ${thresholds.maxEventLoopDelay} ms`) ||
       (thresholds.maxHeapUsedBytes > 0 && usage.heapUsed > thresholds.maxHeapUsedBytes && `heap used ${usage.heapUsed} bytes above ${thresholds.maxHeapUsedBytes}`) ||

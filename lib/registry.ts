@@ -170,7 +170,7 @@ export class Registry {
     check.runs++
     if (outcome.status !== 'fail') check.passedOnce = true
     if (outcome.invalid === true) {
-      this.#log.error({ check: check.name }, `health check "${check.name}" returned an ${outcome.output ?? ''}`)
+      this.#log.error({ check: check.name, reason: outcome.output }, `health check "${check.name}" returned an invalid result`)
     }
     // Transitions are logged once each; steady states, and a first pass, log nothing.
     if (outcome.status !== previous && !(previous === undefined && outcome.status === 'pass')) {

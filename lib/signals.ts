@@ -19,14 +19,14 @@ export function installSignalHandlers (health: Health, log: FastifyBaseLogger, o
   if (options.shutdownOnError) wanted.add('uncaughtException').add('unhandledRejection')
   const { uninstall } = closeWithGrace({
     delay: options.gracePeriod,
-    logger: { error: (message: unknown) => log.error(typeof message === 'string' ? message : { reason: describeError(message) }, 'shutdown failed') },
+    logger: { error: (err: unknown) => log.error({ reason: describeError(err) }, 'shutdown failed (exit code 1)') },
     skip: ALL_EVENTS.filter((event) => !wanted.has(event)) as closeWithGrace.AllEvents[],
     onSecondSignal: (signal) => log.error({ signal }, `second ${signal} during shutdown: exiting at once (exit code 1)`),
     onSecondError: (err) => log.error({ reason: describeError(err) }, 'second uncaught error during shutdown: exiting at once (exit code 1)'),
     onTimeout: (delay) => log.error(`shutdown did not finish within gracePeriod (${delay} ms): exiting (exit code 1)`)
   }, async ({ signal, err }) => {
     if (err !== undefined) log.error({ reason: describeError(err) }, 'uncaught error: shutting down (exit code 1)')
-    else log.info({ signal }, `${signal ?? 'signal'} received: shutting down`)
+    else log.info({ signal }, `${String(signal)} received: shutting down`)
     const report = await health.shutdown()
     ;(log as { flush?: () => void }).flush?.()
     if (!report.clean) throw new UncleanShutdownError(report.problems.join('; '))

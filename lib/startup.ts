@@ -43,6 +43,8 @@ export class StartupTasks {
         await task.fn({ signal: this.#controller.signal })
         task.status = 'done'
       } catch (error) {
+        // A task that gives up because it was aborted (shutdown, startupTimeout) is not the cause.
+        if (this.#controller.signal.aborted) return
         task.status = 'failed'
         this.fail(log, `startup task "${task.name}" failed: ${describeError(error)}`)
         return
@@ -52,7 +54,6 @@ export class StartupTasks {
 
   /** Marks startup as failed for good (a task threw, or startupTimeout expired) and aborts what runs. */
   fail (log: FastifyBaseLogger, reason: string): void {
-    if (this.#failure !== undefined || this.done) return
     this.#failure = reason
     log.error({ err: new StartupFailedError(reason) }, `startup failed: ${reason}; the instance will not become ready`)
     this.abort(new StartupFailedError(reason))

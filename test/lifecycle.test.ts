@@ -173,12 +173,42 @@ t.test('startupTimeout bounds the wait and names what it waited for', async (t) 
   app.health.startupTask('warm-cache', async ({ signal }) => {
     await new Promise((resolve) => signal.addEventListener('abort', resolve))
     aborted = true
+    throw signal.reason // giving up because of the abort is not a second failure
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
   await until(() => aborted, 'the task to be aborted')
-  t.match(lines.find((l) => /^startup failed/.test(String(l.msg))), { msg: /not complete within startupTimeout \(50 ms\); waiting for: task:warm-cache/ })
+  const failures = lines.filter((l) => /^startup failed/.test(String(l.msg)))
+  t.equal(failures.length, 1)
+  t.match(failures[0], { msg: /not complete within startupTimeout \(50 ms\); waiting for: task:warm-cache/ })
   t.match((await get(app, '/startupz?verbose')).body, /\[-\]startup failed: not complete within startupTimeout/)
   t.equal(app.health.state, 'starting')
+})
+
+t.test('startupTimeout also covers a check that never passes', async (t) => {
+  const { stream, lines } = logCollector()
+  const app = await build(t, { startupTimeout: 50 }, { logger: { stream, level: 'info' } })
+  app.health.check('db', async () => { throw new Error('down') })
+  app.health.startupTask('quick', () => {})
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(() => lines.some((l) => /^startup failed/.test(String(l.msg))), 'the failure')
+  t.match(lines.find((l) => /^startup failed/.test(String(l.msg))), { msg: /waiting for: db;/ })
+  t.equal((await get(app, '/startupz?verbose')).body, '[+]task:quick ok\n[-]db failed: reason withheld\n[-]startup failed: reason withheld\nstartupz check failed\n')
+})
+
+t.test('shutdown() between startup tasks: the later ones never run', async (t) => {
+  const app = await build(t)
+  let later = false
+  let started: () => void = () => {}
+  const first = new Promise<void>((resolve) => { started = resolve })
+  app.health.startupTask('first', async ({ signal }) => {
+    started()
+    await new Promise((resolve) => signal.addEventListener('abort', resolve))
+  })
+  app.health.startupTask('later', () => { later = true })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await first
+  await app.health.shutdown()
+  t.equal(later, false)
 })
 
 t.test('shutdown() during startup skips the delay and aborts the tasks', async (t) => {

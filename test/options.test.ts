@@ -57,6 +57,9 @@ const bad: Array<[string, unknown, RegExp]> = [
   ['signals true', { signals: true }, /"signals": got true/],
   ['bad shutdownOnError', { shutdownOnError: 'yes' }, /"shutdownOnError": got "yes", expected a boolean/],
   ['null value', { routes: null }, /"routes": got null/],
+  ['object', { details: {} }, /"details": got an object/],
+  ['symbol', { details: Symbol('x') }, /"details": got a symbol/],
+  ['bigint', { shutdownDelay: 5n }, /"shutdownDelay": got 5,/],
   ['long string is cut', { details: 'x'.repeat(100) }, /got "x{40}…"/]
 ]
 

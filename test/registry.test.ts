@@ -26,6 +26,20 @@ t.test('check names are URL-safe and unique; options are validated', async (t) =
   t.throws(() => app.health.check('late', noop), { code: 'FST_ZD_TOO_LATE', message: /Cannot add check "late" once the application is ready/ })
 })
 
+t.test('before the first round, every check counts as failing', async (t) => {
+  const app = await build(t)
+  app.health.check('db', async () => {})
+  t.match(app.health.report('ready').lines, [{ name: 'startup', ok: false }, { name: 'db', ok: false, reason: 'no result yet' }])
+  t.equal(app.health.report('live').status, 'fail', 'the event-loop check has no result yet either')
+})
+
+t.test('a fail without output reads "failed" when details are shown', async (t) => {
+  const app = await build(t, { details: 'always' })
+  app.health.check('db', () => ({ status: 'fail' }))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.equal((await get(app, '/readyz/db?verbose')).body, '[-]db failed: failed\nreadyz check failed\n')
+})
+
 t.test('the first round runs during ready(): ready as soon as it listens', async (t) => {
   const app = await build(t)
   let runs = 0

@@ -152,6 +152,21 @@ t.test('a failed startup task: never ready, liveness 200; SIGTERM still exits 0'
   t.same(await app.exited, { code: 0, signal: null })
 })
 
+t.test('shutdownOnError: a second unhandled rejection during the shutdown exits at once', async (t) => {
+  const app = await spawnFixture(t, 'uncaught')
+  t.equal((await httpGet(app, '/twice')).status, 200)
+  t.same(await app.exited, { code: 1, signal: null })
+  t.ok(app.lines.some((l) => /second uncaught error during shutdown/.test(String(l.msg)) && l.reason === 'second'))
+  t.notOk(app.lines.some((l) => /-> closed/.test(String(l.msg))), 'it did not wait for the hanging resource')
+})
+
+t.test('a shutdown that overruns gracePeriod (an onClose hook that hangs) exits 1', async (t) => {
+  const app = await spawnFixture(t, 'hung-close')
+  app.child.kill('SIGTERM')
+  t.same(await app.exited, { code: 1, signal: null })
+  t.ok(app.lines.some((l) => /shutdown did not finish within gracePeriod \(1500 ms\)/.test(String(l.msg))))
+})
+
 t.test('shutdownOnError: an uncaught exception runs the shutdown, then exits 1', async (t) => {
   const app = await spawnFixture(t, 'uncaught')
   t.equal((await httpGet(app, '/boom')).status, 200)

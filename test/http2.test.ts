@@ -1,0 +1,37 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import { connect, type ClientHttp2Session } from 'node:http2'
+import { once } from 'node:events'
+import zeroDowntime = require('../lib/index')
+
+async function fetch2 (session: ClientHttp2Session, path: string): Promise<{ status: number, body: string }> {
+  const stream = session.request({ ':path': path })
+  const [headers] = await once(stream, 'response')
+  let body = ''
+  stream.setEncoding('utf8')
+  for await (const chunk of stream) body += chunk
+  return { status: headers[':status'], body }
+}
+
+t.test('HTTP/2: sessions get GOAWAY when draining; a session opened while draining is served, then told to go', async (t) => {
+  const app = Fastify({ http2: true })
+  t.teardown(() => app.close())
+  await app.register(zeroDowntime, { signals: false, shutdownDelay: 60000, gracePeriod: 80000 })
+  app.get('/', async () => 'h2')
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  const first = connect(url)
+  t.teardown(() => first.destroy())
+  t.same(await fetch2(first, '/'), { status: 200, body: 'h2' })
+  const goaway = once(first, 'goaway')
+  const shutdown = app.health.shutdown()
+  await goaway
+  t.pass('the open session was told to go away')
+
+  const second = connect(url)
+  t.teardown(() => second.destroy())
+  const secondGoaway = once(second, 'goaway')
+  t.same(await fetch2(second, '/readyz'), { status: 503, body: '{"status":"fail"}' })
+  await secondGoaway
+  await app.close()
+  t.same(await shutdown, { clean: true, problems: [] })
+})
