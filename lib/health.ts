@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { ZeroDowntimeHealth } from './api'
 import { assertBudget } from './budget'
 import { ConnectionTracker, logStuck } from './connections'
 import { InvalidArgumentError, describe } from './errors'
@@ -30,7 +31,7 @@ export type StateListener = (state: LifecycleState, previous: LifecycleState) =>
 const fromVerdict = (v: Verdict): ProbeLine => ({ name: v.check.name, ok: v.status !== 'fail', reason: v.reason })
 
 /** `app.health`: the checks, the lifecycle state and the shutdown sequence of one Fastify instance. */
-export class Health {
+export class Health implements ZeroDowntimeHealth {
   readonly #fastify: FastifyInstance
   readonly #log: FastifyBaseLogger
   readonly #options: ResolvedOptions

@@ -1,18 +1,14 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import * as builtInChecks from './checks'
-import type { Health, LifecycleState, ShutdownReport, StateListener, Probe, ProbeReport, ProbeLine } from './health'
+import type { ZeroDowntimeHealth } from './api'
+import type { LifecycleState, ShutdownReport, StateListener, Probe, ProbeReport, ProbeLine } from './health'
 import type { ZeroDowntimeOptions, RoutePaths, LivenessOptions, DetailsPolicy } from './options'
 import type { CheckGroup, CheckOptions, RegisteredCheck } from './registry'
 import type { CheckContext, CheckFunction, CheckOutcome, CheckResult, CheckStatus } from './run-check'
 import type { ResourceOptions, CloseFunction } from './resources'
 import type { StartupTaskFunction } from './startup'
 import { plugin } from './plugin'
-
-/** The public face of `app.health`. */
-type ZeroDowntimeHealth = Pick<Health,
-'check' | 'startupTask' | 'resource' | 'state' | 'ready' | 'checks' | 'onStateChange' | 'onDrain' |
-'setReady' | 'markBroken' | 'report' | 'reportOne' | 'aggregate' | 'shutdown'>
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -52,7 +52,7 @@ t.test('a blocked event loop fails liveness', async (t) => {
   const usage = (): number => (app as unknown as { memoryUsage: () => { eventLoopDelay: number } }).memoryUsage().eventLoopDelay
   await until(() => {
     const end = Date.now() + 60
-    while (Date.now() < end) {} // block the loop, as a runaway computation would
+    while (Date.now() < end) { /* block the loop, as a runaway computation would */ }
     return app.health.checks[0].last?.status === 'fail'
   }, 'the event-loop check to fail')
   t.ok(usage() >= 0)

@@ -1,0 +1,81 @@
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+// The package as users get it: packed, installed into an empty project, loaded every way.
+const root = resolve(__dirname, '..')
+const dir = mkdtempSync(join(tmpdir(), 'zd-package-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+
+const run = (cmd: string, args: string[], cwd = dir): string => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+
+run(npm, ['pack', '--silent', '--pack-destination', dir], root)
+const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))
+const { version: fastifyVersion } = require('fastify/package.json')
+const { version: typesVersion } = require('@types/node/package.json')
+const { version: tsVersion } = require('typescript/package.json')
+writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
+run(npm, ['install', '--silent', '--no-audit', '--no-fund', '--prefer-offline', `./${tarball}`, `fastify@${fastifyVersion}`, `@types/node@${typesVersion}`, `typescript@${tsVersion}`])
+
+const usage = `
+  const app = Fastify()
+  await app.register(zeroDowntime, { signals: false, shutdownDelay: 100 })
+  app.health.check('db', async ({ signal }) => { signal.throwIfAborted() }, { groups: ['readiness'], timeout: 500 })
+  await app.ready()
+  const res = await app.inject('/readyz')
+  console.log(JSON.stringify({ plugin: typeof zeroDowntime, checks: typeof checks, status: res.statusCode, state: app.health.state }))
+  await app.close()
+`
+const expected = { plugin: 'function', checks: 'object', status: 200, state: 'ready' }
+
+t.test('the tarball holds the built code and declarations, not the sources', async (t) => {
+  const listing = run('tar', ['-tzf', tarball!])
+  t.match(listing, /package\/dist\/index\.js/)
+  t.match(listing, /package\/dist\/index\.d\.ts/)
+  t.notMatch(listing, /package\/lib\//)
+  t.notMatch(listing, /package\/test\//)
+})
+
+t.test('ESM: import zeroDowntime, { checks }', async (t) => {
+  writeFileSync(join(dir, 'esm.mjs'), `import Fastify from 'fastify'\nimport zeroDowntime, { checks } from 'fastify-zero-downtime'\n${usage}`)
+  t.same(JSON.parse(run(process.execPath, ['esm.mjs'])), expected)
+})
+
+t.test('CommonJS: require() gives the plugin function itself', async (t) => {
+  writeFileSync(join(dir, 'cjs.cjs'), `const Fastify = require('fastify')\nconst zeroDowntime = require('fastify-zero-downtime')\nconst { checks } = zeroDowntime\n;(async () => {${usage}})()`)
+  t.same(JSON.parse(run(process.execPath, ['cjs.cjs'])), expected)
+})
+
+const typed = `import Fastify from 'fastify'
+import zeroDowntime, { checks, type ZeroDowntimeOptions, type CheckResult } from 'fastify-zero-downtime'
+const options: ZeroDowntimeOptions = { signals: false, details: 'never' }
+const result: CheckResult = { status: 'warn', observedValue: 3, observedUnit: 'ms' }
+async function main (): Promise<void> {
+  void result
+  void checks
+${usage}
+}
+void main()
+`
+
+for (const [name, compilerOptions] of [
+  ['NodeNext (ESM)', { module: 'nodenext', moduleResolution: 'nodenext' }],
+  ['NodeNext (CommonJS)', { module: 'nodenext', moduleResolution: 'nodenext', esModuleInterop: true }],
+  ['bundler', { module: 'esnext', moduleResolution: 'bundler' }]
+] as const) {
+  t.test(`TypeScript, ${name}: type-checks`, async (t) => {
+    const file = name === 'NodeNext (ESM)' ? 'typed.mts' : 'typed.ts'
+    writeFileSync(join(dir, file), typed)
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...compilerOptions, strict: true, noEmit: true, target: 'es2022', types: ['node'] }, files: [file] }))
+    t.doesNotThrow(() => run(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']))
+  })
+}
+
+t.test('TypeScript rejects a wrong option', async (t) => {
+  writeFileSync(join(dir, 'wrong.ts'), 'import Fastify from \'fastify\'\nimport zeroDowntime from \'fastify-zero-downtime\'\nvoid Fastify().register(zeroDowntime, { shutdownDelay: \'5s\' })\n')
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', strict: true, noEmit: true, types: ['node'] }, files: ['wrong.ts'] }))
+  t.throws(() => run(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']), { stdout: /wrong.ts\(3,\d+\): error TS/ })
+})

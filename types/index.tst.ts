@@ -1,0 +1,89 @@
+// Type tests of the published declarations (dist/), through the package's own name.
+import Fastify, { type FastifyInstance } from 'fastify'
+import { describe, expect, test } from 'tstyche'
+import zeroDowntime, {
+  checks,
+  type CheckResult,
+  type LifecycleState,
+  type ShutdownReport,
+  type ZeroDowntimeHealth,
+  type ZeroDowntimeOptions
+} from 'fastify-zero-downtime'
+
+const app = Fastify()
+
+describe('registration', () => {
+  test('with and without options', () => {
+    expect(app.register(zeroDowntime)).type.not.toRaiseError()
+    expect(app.register(zeroDowntime, {
+      routes: { live: '/livez', ready: false },
+      details: 'authorized',
+      authorize: (request) => request.headers.authorization === 'Bearer x',
+      probeLogLevel: 'silent',
+      checkInterval: 5000,
+      checkTimeout: 1000,
+      liveness: { maxEventLoopDelay: 500, maxRssBytes: 1e9 },
+      startupTimeout: 60000,
+      signals: ['SIGTERM'],
+      shutdownOnError: true,
+      shutdownDelay: 5000,
+      drainTimeout: 10000,
+      closeTimeout: 5000,
+      gracePeriod: 30000
+    })).type.not.toRaiseError()
+  })
+
+  test('wrong options are rejected', () => {
+    expect(app.register(zeroDowntime, { shutdownDelay: '5s' })).type.toRaiseError()
+    expect(app.register(zeroDowntime, { details: 'sometimes' })).type.toRaiseError()
+    expect(app.register(zeroDowntime, { routes: { ready: true } })).type.toRaiseError()
+    expect(app.register(zeroDowntime, { signals: ['SIGTERM', 42] })).type.toRaiseError()
+    expect(app.register(zeroDowntime, { liveness: true })).type.toRaiseError()
+  })
+
+  test('the option type is exported', () => {
+    expect<ZeroDowntimeOptions>().type.toBeAssignableFrom({ shutdownDelay: 0 })
+    expect<ZeroDowntimeOptions>().type.not.toBeAssignableFrom({ shutdownDelay: null })
+  })
+})
+
+describe('the decorator', () => {
+  test('app.health is typed by declaration merging', () => {
+    expect<FastifyInstance['health']>().type.toBe<ZeroDowntimeHealth>()
+    expect(app.health.state).type.toBe<LifecycleState>()
+    expect(app.health.ready).type.toBe<boolean>()
+    expect(app.health.shutdown()).type.toBe<Promise<ShutdownReport>>()
+  })
+
+  test('checks: a function of { signal } returning nothing or a result', () => {
+    expect(app.health.check('db', async ({ signal }) => { signal.throwIfAborted() })).type.toBe<ZeroDowntimeHealth>()
+    expect(app.health.check('db', () => ({ status: 'warn', observedValue: 3, observedUnit: 'ms' }))).type.not.toRaiseError()
+    expect(app.health.check('db', async () => {}, { groups: ['readiness', 'liveness'], critical: false, timeout: 1, interval: 2 })).type.not.toRaiseError()
+    expect(app.health.check('db', () => ({ status: 'ok' }))).type.toRaiseError()
+    expect(app.health.check('db', async () => {}, { groups: ['ready'] })).type.toRaiseError()
+    expect(app.health.check('db', async () => {}, { critical: 'yes' })).type.toRaiseError()
+    expect(app.health.check(42, async () => {})).type.toRaiseError()
+  })
+
+  test('lifecycle methods', () => {
+    expect(app.health.startupTask('warm', async ({ signal }) => { signal.throwIfAborted() })).type.not.toRaiseError()
+    expect(app.health.resource('db', async () => {}, { timeout: 1000 })).type.not.toRaiseError()
+    expect(app.health.resource('db', async () => {}, { timeot: 1000 })).type.toRaiseError()
+    expect(app.health.onStateChange((state, previous) => { expect(state).type.toBe<LifecycleState>(); expect(previous).type.toBe<LifecycleState>() })).type.toBe<() => void>()
+    expect(app.health.onDrain(() => {})).type.toBe<() => void>()
+    expect(app.health.setReady(false)).type.toBe<void>()
+    expect(app.health.setReady('no')).type.toRaiseError()
+    expect(app.health.markBroken('deadlock')).type.toBe<void>()
+  })
+})
+
+describe('exports', () => {
+  test('CheckResult', () => {
+    expect<CheckResult>().type.toBeAssignableFrom({ status: 'pass' as const })
+    expect<CheckResult>().type.not.toBeAssignableFrom({ status: 'ok' as const })
+  })
+
+  test('checks is an object', () => {
+    expect(checks).type.toBeAssignableTo<object>()
+  })
+})
