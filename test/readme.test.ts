@@ -1,0 +1,25 @@
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { DEFAULTS } from '../lib/options'
+import * as errors from '../lib/errors'
+
+const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8')
+
+t.test('README options table: every option, with the default the code uses', async (t) => {
+  const rows = [...readme.matchAll(/^\| `([\w.]+)` \| [^|\n]*(?:\\\|[^|\n]*)* \| `([^`]*)` \|/gm)]
+  const documented = new Map(rows.map(([, name, value]) => [name, value]))
+  t.same([...documented.keys()].sort(), Object.keys(DEFAULTS).sort(), 'the same options')
+  for (const [name, value] of Object.entries(DEFAULTS)) {
+    t.equal(documented.get(name), value === undefined ? 'undefined' : JSON.stringify(value), name)
+  }
+})
+
+t.test('README lists every error code', async (t) => {
+  const codes = Object.entries(errors).filter(([name]) => name.endsWith('Error')).map(([, E]) => (new (E as new () => { code: string })()).code)
+  t.ok(codes.length >= 10)
+  for (const code of codes) {
+    t.match(code, /^FST_ZD_[A-Z_]+$/)
+    t.ok(readme.includes(`| \`${code}\` |`), code)
+  }
+})
