@@ -7,8 +7,8 @@ import { redact } from './redact'
 const kResponse = Symbol('zero-downtime.response')
 const kStarted = Symbol('zero-downtime.started')
 
-type TrackedSocket = Socket & { [kResponse]?: ServerResponse }
-type TrackedResponse = ServerResponse & { [kStarted]?: number }
+type TrackedSocket = Socket & { [kResponse]?: TrackedResponse }
+type TrackedResponse = ServerResponse & { [kStarted]: number }
 
 export interface StuckRequest { method: string, url: string, ageMs: number }
 
@@ -20,6 +20,7 @@ export class ConnectionTracker {
   readonly #server: Server
   readonly #sockets = new Set<TrackedSocket>()
   readonly #sessions = new Set<Http2Session>()
+  readonly #streams = new Set<TrackedResponse>()
   #draining = false
   #closing = false
   #onEmpty: (() => void) | undefined
@@ -35,7 +36,12 @@ export class ConnectionTracker {
 
   #onRequest = (req: IncomingMessage, res: TrackedResponse): void => {
     res[kStarted] = Date.now()
-    if (req.httpVersionMajor >= 2) return
+    if (req.httpVersionMajor >= 2) {
+      // Streams share a session: each is tracked on its own, for the drain timeout's report.
+      this.#streams.add(res)
+      res.once('close', () => this.#streams.delete(res))
+      return
+    }
     const socket = req.socket as TrackedSocket
     const previous = socket[kResponse]
     socket[kResponse] = res
@@ -98,7 +104,8 @@ export class ConnectionTracker {
     this.#closing = true
     // Node >= 19 also closes idle keep-alive sockets here; busy ones close after their response.
     this.#server.close(() => {})
-    this.#server.closeIdleConnections()
+    // HTTP/2 servers have no idle connections to close: their sessions got GOAWAY.
+    if (typeof this.#server.closeIdleConnections === 'function') this.#server.closeIdleConnections()
     for (const socket of this.#sockets) socket[kResponse]?.once('finish', this.#closeIdleSoon)
     if (this.#sockets.size === 0 && this.#sessions.size === 0) return []
     let timer: NodeJS.Timeout | undefined
@@ -109,16 +116,15 @@ export class ConnectionTracker {
     this.#onEmpty = undefined
     if (drained) return []
     const now = Date.now()
-    const stuck: StuckRequest[] = []
+    const unfinished = [...this.#streams]
     for (const socket of this.#sockets) {
-      const res = socket[kResponse] as TrackedResponse | undefined
-      if (res !== undefined && !res.writableFinished) {
-        stuck.push({ method: res.req.method ?? '?', url: redact(res.req.url ?? '?'), ageMs: now - (res[kStarted] ?? now) })
-      }
+      const res = socket[kResponse]
+      if (res !== undefined && !res.writableFinished) unfinished.push(res)
       socket.destroy()
     }
     for (const session of this.#sessions) session.destroy()
-    return stuck
+    // A server-side request always has its method and URL.
+    return unfinished.map((res) => ({ method: String(res.req.method), url: redact(String(res.req.url)), ageMs: now - res[kStarted] }))
   }
 
   detach (): void {

@@ -49,7 +49,7 @@ export class Health implements ZeroDowntimeHealth {
   #shutdown: Promise<ShutdownReport> | undefined
   // Aborted when fastify.close() begins, by shutdown() or directly: a delay in progress ends then.
   readonly #closeBegun = new AbortController()
-  #markClosed: () => void = () => {}
+  #markClosed!: () => void
   readonly #closed = new Promise<void>((resolve) => { this.#markClosed = resolve })
 
   constructor (fastify: FastifyInstance, options: ResolvedOptions) {

@@ -35,3 +35,21 @@ t.test('HTTP/2: sessions get GOAWAY when draining; a session opened while draini
   await app.close()
   t.same(await shutdown, { clean: true, problems: [] })
 })
+
+t.test('HTTP/2: a stream still running at drainTimeout is reported and its session destroyed', async (t) => {
+  const app = Fastify({ http2: true })
+  t.teardown(() => app.close())
+  await app.register(zeroDowntime, { signals: false, shutdownDelay: 0, drainTimeout: 100 })
+  let arrived: () => void = () => {}
+  const inHandler = new Promise<void>((resolve) => { arrived = resolve })
+  app.get('/stuck', async () => { arrived(); return await new Promise(() => {}) })
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  const client = connect(url)
+  client.on('error', () => {})
+  t.teardown(() => client.destroy())
+  const stream = client.request({ ':path': '/stuck' })
+  stream.on('error', () => {})
+  await inHandler
+  t.same(await app.health.shutdown(), { clean: false, problems: ['1 request(s) still in flight after drainTimeout (100 ms)'] })
+  await once(client, 'close')
+})
