@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Health, Probe, ProbeLine, ProbeReport } from './health'
 import type { ResolvedOptions } from './options'
 import type { CheckGroup } from './registry'
-import { healthResponse, nameParams, notFoundResponse, probeResponse } from './schemas'
+import { healthResponse, notFoundResponse, probeResponse } from './schemas'
 
 interface ProbeQuery { verbose?: string, exclude?: string | string[] }
 
@@ -66,7 +66,9 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
     fastify.route<{ Querystring: ProbeQuery, Params: { name: string } }>({
       ...common,
       url: `${path}/:name`,
-      schema: { params: nameParams, response: { 200: probeResponse, 503: probeResponse, 404: notFoundResponse } },
+      // No params schema: the name is only looked up among the checks, and a params schema here
+      // measurably slowed every other route of a small app (bench/: 0.83x instead of 0.98x).
+      schema: { response: { 200: probeResponse, 503: probeResponse, 404: notFoundResponse } },
       handler: async (request, reply) => {
         const report = health.reportOne(GROUP[probe], request.params.name)
         if (report === undefined) {

@@ -42,9 +42,3 @@ export const healthResponse = {
   },
   required: ['status', 'checks']
 } as const
-
-export const nameParams = {
-  type: 'object',
-  properties: { name: { type: 'string' } },
-  required: ['name']
-} as const
