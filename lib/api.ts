@@ -1,4 +1,4 @@
-import type { LifecycleState, Probe, ProbeReport, ShutdownReport, StateListener } from './health'
+import type { CheckCloseOption, LifecycleState, Probe, ProbeReport, ShutdownReport, StateListener } from './health'
 import type { CheckOptions, RegisteredCheck } from './registry'
 import type { CloseFunction, ResourceOptions } from './resources'
 import type { CheckFunction } from './run-check'
@@ -7,7 +7,7 @@ import type { StartupTaskFunction } from './startup'
 /** `app.health`: the public face of the plugin on a Fastify instance. */
 export interface ZeroDowntimeHealth {
   /** Registers a health check (before ready()): it runs in the background; probes read its last result. */
-  check: (name: string, fn: CheckFunction, options?: CheckOptions) => ZeroDowntimeHealth
+  check: (name: string, fn: CheckFunction, options?: CheckOptions & CheckCloseOption) => ZeroDowntimeHealth
   /** Registers work that must finish before the instance is ready; tasks run in order after ready(). */
   startupTask: (name: string, fn: StartupTaskFunction) => ZeroDowntimeHealth
   /** Registers something to close after the server has drained, in reverse registration order. */

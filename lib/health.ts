@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { ZeroDowntimeHealth } from './api'
+import { kClose, type BuiltInCheck } from './checks/common'
 import { assertBudget } from './budget'
 import { ConnectionTracker, logStuck } from './connections'
 import { InvalidArgumentError, describe } from './errors'
@@ -11,6 +12,14 @@ import { Registry, type CheckGroup, type CheckOptions, type RegisteredCheck, typ
 import { Resources, type CloseFunction, type ResourceOptions } from './resources'
 import type { CheckFunction, CheckStatus } from './run-check'
 import { StartupTasks, type StartupTaskFunction } from './startup'
+
+export interface CheckCloseOption {
+  /**
+   * Also close the checked client at shutdown, as `resource(name, close)` would: `true` for a
+   * built-in check (it knows how to close its client), or the function that closes it.
+   */
+  close?: boolean | CloseFunction
+}
 
 export type LifecycleState = 'starting' | 'ready' | 'draining' | 'closing' | 'closed'
 export type Probe = 'live' | 'ready' | 'startup'
@@ -64,8 +73,22 @@ export class Health implements ZeroDowntimeHealth {
   }
 
   /** Registers a health check: it runs in the background; probes read its last result. */
-  check (name: string, fn: CheckFunction, options?: CheckOptions): this {
-    this.#registry.add(name, fn, options)
+  check (name: string, fn: CheckFunction, options?: CheckOptions & CheckCloseOption): this {
+    // Whatever is not `close` goes to the registry, which validates it (including a non-object).
+    const { close, ...checkOptions } = typeof options === 'object' && options !== null ? options : { close: undefined }
+    if (close === undefined || close === false) {
+      this.#registry.add(name, fn, typeof options === 'object' && options !== null ? checkOptions : options)
+      return this
+    }
+    const closer = close === true ? (fn as BuiltInCheck)?.[kClose] : close
+    if (typeof closer !== 'function') {
+      throw new InvalidArgumentError(`health.check("${name}") option "close"`, describe(close), close === true ? 'a function, or true with a built-in check (checks.*) that knows how to close its client' : 'true, or a function that closes the client')
+    }
+    // Validated (name, budget) before anything is registered, so a failure leaves neither behind.
+    const resource = this.#resources.add(name, closer)
+    this.#assertBudget([...this.#resources.timeouts, resource.timeout])
+    this.#registry.add(name, fn, checkOptions)
+    this.#resources.keep(resource)
     return this
   }
 

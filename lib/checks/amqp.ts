@@ -1,0 +1,18 @@
+import { abortable, hasMethods, invalidClient, timed, withClose, type BuiltInCheck } from './common'
+
+interface Channel { close: () => Promise<void> }
+interface AmqpConnection { createChannel: () => Promise<Channel>, close: () => Promise<void> }
+
+/**
+ * Opens and closes a channel: a round trip to the broker on the existing connection, which costs
+ * it nothing lasting. A channel that opens after the check timed out is closed at once.
+ */
+export function amqp (connection: unknown): BuiltInCheck {
+  if (!hasMethods(connection, 'createChannel', 'close')) return invalidClient('amqp', 'an amqplib connection (from amqplib.connect())', connection)
+  const amqpConnection = connection as unknown as AmqpConnection
+  const closeQuietly = (channel: Channel): void => { channel.close().catch(() => {}) }
+  return withClose(async ({ signal }) => await timed(async () => {
+    const channel = await abortable(amqpConnection.createChannel(), signal, closeQuietly)
+    await abortable(channel.close(), signal)
+  }), async () => { await amqpConnection.close() })
+}

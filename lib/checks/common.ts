@@ -1,0 +1,49 @@
+import { InvalidClientError, describe } from '../errors'
+import type { CheckFunction, CheckResult } from '../run-check'
+
+/** How a built-in check closes the client it was given, for `check(name, fn, { close: true })`. */
+export const kClose = Symbol.for('fastify-zero-downtime.close')
+
+export type BuiltInCheck = CheckFunction & { [kClose]?: () => unknown }
+
+export function withClose (check: CheckFunction, close: () => unknown): BuiltInCheck {
+  return Object.assign(check, { [kClose]: close })
+}
+
+export function invalidClient (factory: string, expected: string, got: unknown): never {
+  throw new InvalidClientError(factory, `${expected}, got ${describe(got)}`)
+}
+
+export function hasMethods (value: unknown, ...names: string[]): value is Record<string, (...args: unknown[]) => unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null &&
+    names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
+}
+
+/**
+ * Settles with `work`, or rejects with the signal's reason as soon as it aborts. What `work`
+ * yields after that is handed to `late` (to release a pool client, destroy a socket), so that a
+ * timed-out check never leaks what it acquired.
+ */
+export async function abortable<T> (work: Promise<T>, signal: AbortSignal, late: (value: T) => void = () => {}): Promise<T> {
+  signal.throwIfAborted()
+  return await new Promise<T>((resolve, reject) => {
+    let aborted = false
+    const onAbort = (): void => { aborted = true; reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then((value) => {
+      signal.removeEventListener('abort', onAbort)
+      if (aborted) late(value)
+      else resolve(value)
+    }, (error: unknown) => {
+      signal.removeEventListener('abort', onAbort)
+      reject(error)
+    })
+  })
+}
+
+/** Runs one round trip and reports its duration in milliseconds. */
+export async function timed (work: () => Promise<unknown>): Promise<CheckResult> {
+  const started = performance.now()
+  await work()
+  return { status: 'pass', observedValue: Math.round((performance.now() - started) * 100) / 100, observedUnit: 'ms' }
+}

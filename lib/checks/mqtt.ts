@@ -1,0 +1,25 @@
+import { abortable, hasMethods, invalidClient, timed, withClose, type BuiltInCheck } from './common'
+
+interface MqttClient { connected: boolean, reconnecting: boolean, publishAsync: (topic: string, message: string, options: { qos: 1, retain: false }) => Promise<unknown>, endAsync: () => Promise<void> }
+
+export interface MqttCheckOptions {
+  /** Topic of the QoS 1 publish whose PUBACK is the round trip (nobody needs to subscribe). Default: `'fastify-zero-downtime/health'`. */
+  topic?: string
+}
+
+/**
+ * A QoS 1 publish of an empty, non-retained message: the broker's PUBACK is the round trip (MQTT
+ * has no application-level ping). A client that is not connected fails at once, as its publishes
+ * would only queue up while it reconnects.
+ */
+export function mqtt (client: unknown, options: MqttCheckOptions = {}): BuiltInCheck {
+  if (!hasMethods(client, 'publishAsync', 'endAsync') || typeof (client as { connected?: unknown }).connected !== 'boolean') {
+    return invalidClient('mqtt', 'an mqtt.js client (from mqtt.connect())', client)
+  }
+  const mq = client as unknown as MqttClient
+  const topic = options.topic ?? 'fastify-zero-downtime/health'
+  return withClose(async ({ signal }) => {
+    if (!mq.connected) return { status: 'fail', output: mq.reconnecting ? 'not connected (reconnecting)' : 'not connected' }
+    return await timed(async () => await abortable(mq.publishAsync(topic, '', { qos: 1, retain: false }), signal))
+  }, async () => { await mq.endAsync() })
+}

@@ -1,0 +1,14 @@
+import { abortable, hasMethods, invalidClient, withClose, type BuiltInCheck } from './common'
+
+interface NatsConnection { rtt: () => Promise<number>, isClosed: () => boolean, drain: () => Promise<void> }
+
+/** A PING/PONG round trip on the existing connection (`nc.rtt()`); a closed connection fails at once. */
+export function nats (connection: unknown): BuiltInCheck {
+  if (!hasMethods(connection, 'rtt', 'isClosed', 'drain')) return invalidClient('nats', 'a NATS connection (from nats connect())', connection)
+  const nc = connection as unknown as NatsConnection
+  return withClose(async ({ signal }) => {
+    if (nc.isClosed()) return { status: 'fail', output: 'connection closed' }
+    const rtt = await abortable(nc.rtt(), signal)
+    return { status: 'pass', observedValue: rtt, observedUnit: 'ms' }
+  }, async () => { await nc.drain() })
+}
