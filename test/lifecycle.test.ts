@@ -1,6 +1,6 @@
 import t from 'tap'
 import Fastify from 'fastify'
-import { build, get, logCollector, until } from './helpers'
+import { build, get, logCollector, until } from './lib/helpers'
 import zeroDowntime = require('../lib/index')
 
 type State = zeroDowntime.LifecycleState

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import underPressure from '@fastify/under-pressure'
-import { get, until } from './helpers'
+import { get, until } from './lib/helpers'
 import zeroDowntime = require('../lib/index')
 
 t.test('liveness holds an event-loop check by default, fed by under-pressure', async (t) => {

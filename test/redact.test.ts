@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, get } from './helpers'
+import { build, get } from './lib/helpers'
 import { describeError, redact } from '../lib/redact'
 
 // Secrets as drivers and apps leak them into error messages. Each entry: the message, the secrets in it.

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import underPressure from '@fastify/under-pressure'
-import { build, get, until } from './helpers'
+import { build, get, until } from './lib/helpers'
 import zeroDowntime = require('../lib/index')
 
 async function withChecks (t: Parameters<typeof build>[0], options: zeroDowntime.ZeroDowntimeOptions = {}) {

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { request, Agent } from 'node:http'
 import { connect } from 'node:net'
-import { spawnFixture, type Fixture } from './process'
+import { spawnFixture, type Fixture } from './lib/process'
 
 interface Reply { status: number, headers: Record<string, string | string[] | undefined>, body: Buffer }
 

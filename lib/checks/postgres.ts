@@ -8,7 +8,7 @@ interface PoolClient {
 }
 interface PgPool { connect: () => Promise<PoolClient>, query: unknown, end: () => Promise<void>, totalCount: number, idleCount: number, waitingCount: number }
 interface PgClient { query: (text: string) => Promise<unknown>, connect: unknown, end: () => Promise<void> }
-interface PendingQuery extends Promise<unknown> { cancel: () => void }
+interface PendingQuery extends Promise<unknown> { cancel: () => unknown, state?: unknown }
 interface PostgresJs { unsafe: (text: string) => PendingQuery, end: (options?: { timeout?: number }) => Promise<void> }
 
 export interface PostgresCheckOptions {
@@ -32,12 +32,23 @@ export function postgres (client: unknown, options: PostgresCheckOptions = {}): 
     const sql = client as unknown as PostgresJs
     return withClose(async ({ signal }) => await timed(async () => {
       const query = sql.unsafe('SELECT 1')
-      await abortable(query, signal).catch((error: unknown) => { if (signal.aborted) query.cancel(); throw error })
+      // A query still queued (no connection free) is taken out of the queue. One already sent is
+      // left to finish: postgres.js cancels over a new connection, whose failure during a network
+      // fault becomes an unhandled rejection. The check then stays in flight, so no second one starts.
+      const leaveQueue = (): void => { if (query.state === undefined) Promise.resolve(query.cancel()).catch(ignore) }
+      signal.addEventListener('abort', leaveQueue, { once: true })
+      try {
+        await query
+      } finally {
+        signal.removeEventListener('abort', leaveQueue)
+      }
     }), async () => { await sql.end({ timeout: 5 }) })
   }
   if (hasMethods(client, 'connect', 'query', 'end') && typeof (client as { waitingCount?: unknown }).waitingCount === 'number') {
     const pool = client as unknown as PgPool
     return withClose(async ({ signal }) => {
+      // Measured before this check queues up itself.
+      const waiting = pool.waitingCount
       const result = await timed(async () => {
         const pooled = await abortable(pool.connect(), signal, (late) => late.release(true))
         // A checked-out client whose connection drops emits 'error': with no listener, the app crashes.
@@ -47,14 +58,14 @@ export function postgres (client: unknown, options: PostgresCheckOptions = {}): 
           pooled.release()
         } catch (error) {
           // Destroyed, not returned: its connection may be the hung one.
-          pooled.release(error instanceof Error ? error : true)
+          pooled.release(true)
           throw error
         } finally {
           pooled.off('error', ignore)
         }
       })
-      if (pool.waitingCount > maxWaiting) {
-        return { ...result, status: 'warn', output: `pool saturated: ${pool.waitingCount} requests waiting for a client` }
+      if (waiting > maxWaiting) {
+        return { ...result, status: 'warn', output: `pool saturated: ${waiting} requests waiting for a client` }
       }
       return result
     }, async () => { await pool.end() })

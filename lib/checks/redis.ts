@@ -1,9 +1,9 @@
 import { abortable, hasMethods, invalidClient, timed, withClose, type BuiltInCheck } from './common'
 
 interface IoRedis { status: string, ping: () => Promise<string>, quit: () => Promise<unknown> }
-interface NodeRedis { isReady: boolean, ping: () => Promise<string>, quit?: () => Promise<unknown>, close?: () => Promise<unknown> }
+interface NodeRedis { isReady: boolean, ping: () => Promise<string>, close: () => Promise<unknown> }
 
-const EXPECTED = 'an ioredis or node-redis client'
+const EXPECTED = 'an ioredis client, or a node-redis (v5 or later) client'
 
 /**
  * `PING`. A client that is not connected fails at once: its commands would only queue up while it
@@ -16,10 +16,10 @@ export function redis (client: unknown): BuiltInCheck {
     const io = client as unknown as IoRedis
     ready = () => io.status === 'ready' ? undefined : `not connected (status ${io.status})`
     close = async () => await io.quit()
-  } else if (hasMethods(client, 'ping') && typeof (client as { isReady?: unknown }).isReady === 'boolean') {
+  } else if (hasMethods(client, 'ping', 'close') && typeof (client as { isReady?: unknown }).isReady === 'boolean') {
     const node = client as unknown as NodeRedis
     ready = () => node.isReady ? undefined : 'not connected'
-    close = async () => await (node.close ?? node.quit)?.call(node)
+    close = async () => await node.close()
   } else {
     return invalidClient('redis', EXPECTED, client)
   }

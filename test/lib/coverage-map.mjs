@@ -1,7 +1,7 @@
 // Coverage counts the library only: examples and fixtures run in tests but are not library code.
 import { readdirSync } from 'node:fs'
 
-const libraryFiles = readdirSync(new URL('../lib/', import.meta.url), { recursive: true })
+const libraryFiles = readdirSync(new URL('../../lib/', import.meta.url), { recursive: true })
   .filter((file) => file.endsWith('.ts'))
   .map((file) => `lib/${file}`)
 

@@ -19,7 +19,7 @@ export interface Fixture {
  * it listens. Its pino log lines (stdout) are parsed and can be waited on.
  */
 export async function spawnFixture (t: { teardown: (fn: () => unknown) => void }, name: string, env: Record<string, string> = {}): Promise<Fixture> {
-  const child = spawn(process.execPath, [...process.execArgv, join(__dirname, 'fixtures', `${name}.ts`)], {
+  const child = spawn(process.execPath, [...process.execArgv, join(__dirname, '..', 'fixtures', `${name}.ts`)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })

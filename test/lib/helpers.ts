@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { once } from 'node:events'
-import zeroDowntime = require('../lib/index')
+import zeroDowntime = require('../../lib/index')
 
 export interface TestContext { teardown: (fn: () => unknown) => void }
 
