@@ -79,3 +79,10 @@ t.test('TypeScript rejects a wrong option', async (t) => {
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', strict: true, noEmit: true, types: ['node'] }, files: ['wrong.ts'] }))
   t.throws(() => run(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']), { stdout: /wrong.ts\(3,\d+\): error TS/ })
 })
+
+t.test('importing the plugin loads no driver: they are optional peer dependencies', async (t) => {
+  const script = `require('fastify-zero-downtime'); console.log(JSON.stringify(Object.keys(require.cache)))`
+  const loaded: string[] = JSON.parse(run(process.execPath, ['-e', script]))
+  t.same(loaded.filter((file) => /node_modules[\\/](pg|postgres|mysql2|ioredis|@?redis|amqplib|nats|mqtt)[\\/]/.test(file)), [])
+  t.notOk(readdirSync(join(dir, 'node_modules')).some((name) => ['pg', 'mysql2', 'ioredis', 'amqplib', 'nats', 'mqtt'].includes(name)), 'npm installed none of them')
+})

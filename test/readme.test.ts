@@ -23,3 +23,11 @@ t.test('README lists every error code', async (t) => {
     t.ok(readme.includes(`| \`${code}\` |`), code)
   }
 })
+
+t.test('docs/checks.md names the driver versions the tests ran with', async (t) => {
+  const doc = readFileSync(join(__dirname, '..', 'docs', 'checks.md'), 'utf8')
+  for (const driver of ['pg', 'postgres', 'mysql2', 'ioredis', 'redis', 'amqplib', 'nats', 'mqtt']) {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'node_modules', driver, 'package.json'), 'utf8'))
+    t.ok(doc.includes(`${driver} ${version}`) || doc.includes(`${driver}) ${version}`) || doc.includes(`node-redis) ${version}`), `${driver} ${version}`)
+  }
+})

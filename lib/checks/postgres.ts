@@ -8,8 +8,7 @@ interface PoolClient {
 }
 interface PgPool { connect: () => Promise<PoolClient>, query: unknown, end: () => Promise<void>, totalCount: number, idleCount: number, waitingCount: number }
 interface PgClient { query: (text: string) => Promise<unknown>, connect: unknown, end: () => Promise<void> }
-interface PendingQuery extends Promise<unknown> { cancel: () => unknown, state?: unknown }
-interface PostgresJs { unsafe: (text: string) => PendingQuery, end: (options?: { timeout?: number }) => Promise<void> }
+interface PostgresJs { unsafe: (text: string) => Promise<unknown>, end: (options?: { timeout?: number }) => Promise<void> }
 
 export interface PostgresCheckOptions {
   /** Pool requests waiting for a client above which the check says `warn` (pg Pool only). Default: 10. */
@@ -30,19 +29,12 @@ export function postgres (client: unknown, options: PostgresCheckOptions = {}): 
   const maxWaiting = options.maxWaiting ?? 10
   if (hasMethods(client, 'unsafe', 'begin', 'end')) {
     const sql = client as unknown as PostgresJs
-    return withClose(async ({ signal }) => await timed(async () => {
-      const query = sql.unsafe('SELECT 1')
-      // A query still queued (no connection free) is taken out of the queue. One already sent is
-      // left to finish: postgres.js cancels over a new connection, whose failure during a network
-      // fault becomes an unhandled rejection. The check then stays in flight, so no second one starts.
-      const leaveQueue = (): void => { if (query.state === undefined) Promise.resolve(query.cancel()).catch(ignore) }
-      signal.addEventListener('abort', leaveQueue, { once: true })
-      try {
-        await query
-      } finally {
-        signal.removeEventListener('abort', leaveQueue)
-      }
-    }), async () => { await sql.end({ timeout: 5 }) })
+    // postgres.js pipelines the query on a connection at once. It is not cancelled at the timeout:
+    // postgres.js cancels over a new connection, and during a network fault that connection's
+    // failure becomes an unhandled rejection, which would crash the app. The check stays in flight
+    // instead (no second one starts) until the query ends, at the latest when keep_alive drops
+    // the connection; the timeout is reported at the deadline all the same.
+    return withClose(async () => await timed(async () => { await sql.unsafe('SELECT 1') }), async () => { await sql.end({ timeout: 5 }) })
   }
   if (hasMethods(client, 'connect', 'query', 'end') && typeof (client as { waitingCount?: unknown }).waitingCount === 'number') {
     const pool = client as unknown as PgPool
