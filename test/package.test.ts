@@ -81,7 +81,7 @@ t.test('TypeScript rejects a wrong option', async (t) => {
 })
 
 t.test('importing the plugin loads no driver: they are optional peer dependencies', async (t) => {
-  const script = `require('fastify-zero-downtime'); console.log(JSON.stringify(Object.keys(require.cache)))`
+  const script = 'require(\'fastify-zero-downtime\'); console.log(JSON.stringify(Object.keys(require.cache)))'
   const loaded: string[] = JSON.parse(run(process.execPath, ['-e', script]))
   t.same(loaded.filter((file) => /node_modules[\\/](pg|postgres|mysql2|ioredis|@?redis|amqplib|nats|mqtt)[\\/]/.test(file)), [])
   t.notOk(readdirSync(join(dir, 'node_modules')).some((name) => ['pg', 'mysql2', 'ioredis', 'amqplib', 'nats', 'mqtt'].includes(name)), 'npm installed none of them')
