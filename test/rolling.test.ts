@@ -1,0 +1,37 @@
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+
+// The promise users adopt the plugin for: rolling deploys behind a real balancer drop nothing.
+// Runs the demo's harness (examples/rolling against the built package) in both balancer modes.
+t.setTimeout(600000)
+
+const haproxy = spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status === 0
+
+for (const mode of ['tcp', 'http'] as const) {
+  t.test(`3 rolls of 3 instances behind HAProxy in ${mode.toUpperCase()} mode: zero failed requests, zero lost POSTs`, async (t) => {
+    if (!haproxy) {
+      if (process.env.ZD_REQUIRE_SERVICES !== undefined) t.fail('haproxy is not installed (apt-get install haproxy)')
+      else t.skip('haproxy is not installed (apt-get install haproxy)')
+      return
+    }
+    const { rollingDeploy } = await import('../demo/harness.mjs')
+    const result = await rollingDeploy({ app: 'plugin', mode, rolls: 3, balancer: 'haproxy', onProgress: (line: string) => t.comment(line) })
+    t.comment(JSON.stringify(result))
+    t.ok(result.requests > 1000, `${result.requests} requests`)
+    t.equal(result.failed, 0, `failures: ${JSON.stringify(result.byReason)}`)
+    t.equal(result.postsLost, 0)
+    t.equal(result.postsDuplicated, 0)
+    t.equal(result.postsUnstored, 0)
+    t.equal(result.killed, 0, 'no instance needed SIGKILL')
+    t.same(new Set(result.exitCodes), new Set([0]), 'every instance exited 0')
+    t.ok(result.byVersion.v1 > 0 && result.byVersion.v2 > 0, 'both versions served')
+  })
+}
+
+t.test('the built-in fallback balancer gives the same result', async (t) => {
+  const { rollingDeploy } = await import('../demo/harness.mjs')
+  const result = await rollingDeploy({ app: 'plugin', mode: 'tcp', rolls: 1, balancer: 'builtin' })
+  t.match(result.balancer, /built-in/)
+  t.equal(result.failed, 0, `failures: ${JSON.stringify(result.byReason)}`)
+  t.equal(result.postsLost, 0)
+})
