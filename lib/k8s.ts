@@ -1,0 +1,130 @@
+import { parseAllDocuments } from 'yaml'
+import { EXIT_MARGIN } from './budget'
+import { resolveOptions, type ResolvedOptions } from './options'
+
+export interface Problem { where: string, rule: string, message: string, fix: string }
+
+/** Bad input: not YAML, no Deployment, or options that the plugin itself would reject. */
+export class InputError extends Error {}
+
+interface Probe { httpGet?: { path?: string }, timeoutSeconds?: number }
+interface Container { name?: string, readinessProbe?: Probe, livenessProbe?: Probe, startupProbe?: Probe, lifecycle?: { preStop?: { sleep?: { seconds?: number }, exec?: { command?: string[] } } } }
+interface Deployment {
+  metadata?: { name?: string }
+  spec?: {
+    replicas?: number
+    strategy?: { type?: string, rollingUpdate?: { maxUnavailable?: number | string } }
+    template?: { spec?: { terminationGracePeriodSeconds?: number, containers?: Container[] } }
+  }
+}
+
+export interface CheckerConfig { options: ResolvedOptions, resourceTimeouts: number[] }
+
+/** The plugin's options as the app passes them, plus `resourceTimeouts` (ms) for its resources. */
+export function readConfig (json: unknown): CheckerConfig {
+  const { resourceTimeouts = [], ...options } = (json ?? {}) as { resourceTimeouts?: unknown }
+  if (!Array.isArray(resourceTimeouts) || !resourceTimeouts.every((t) => typeof t === 'number' && t > 0)) {
+    throw new InputError('resourceTimeouts: expected an array of milliseconds, one per app.health.resource()')
+  }
+  try {
+    return { options: resolveOptions(options), resourceTimeouts }
+  } catch (error) {
+    throw new InputError((error as Error).message)
+  }
+}
+
+export function readDeployments (text: string, file: string): Deployment[] {
+  const deployments: Deployment[] = []
+  for (const doc of parseAllDocuments(text)) {
+    const error = doc.errors[0]
+    // The parser's message says where: "... at line 2, column 7:".
+    if (error !== undefined) throw new InputError(`${file}: invalid YAML: ${error.message.split('\n')[0]}`)
+    const value = doc.toJS() as { kind?: unknown } | null
+    if (value?.kind === 'Deployment') deployments.push(value as Deployment)
+  }
+  if (deployments.length === 0) throw new InputError(`${file}: no Deployment found (kind: Deployment)`)
+  return deployments
+}
+
+const seconds = (ms: number): number => Math.ceil(ms / 1000)
+
+function preStopSleepSeconds (container: Container): number {
+  const preStop = container.lifecycle?.preStop
+  if (preStop?.sleep?.seconds !== undefined) return preStop.sleep.seconds
+  const command = preStop?.exec?.command?.join(' ') ?? ''
+  const match = /\bsleep\s+(\d+(?:\.\d+)?)/.exec(command)
+  return match === null ? 0 : Number(match[1])
+}
+
+/** Each inconsistency between a Deployment and the plugin's options, with what to change. */
+export function checkDeployment (deployment: Deployment, { options, resourceTimeouts }: CheckerConfig): Problem[] {
+  const problems: Problem[] = []
+  const name = `Deployment/${deployment.metadata?.name ?? '(unnamed)'}`
+  const spec = deployment.spec ?? {}
+  const pod = spec.template?.spec ?? {}
+  const add = (where: string, rule: string, message: string, fix: string): void => { problems.push({ where, rule, message, fix }) }
+  const { routes } = options
+  const served = (path: string, route: string | false): boolean => route !== false && (path === route || path.startsWith(`${route}/`))
+
+  const graceSeconds = pod.terminationGracePeriodSeconds ?? 30
+  const shutdown = options.shutdownDelay + options.drainTimeout + resourceTimeouts.reduce((a, b) => a + b, 0) + EXIT_MARGIN
+  if (shutdown > graceSeconds * 1000) {
+    add(name, 'grace-period', `terminationGracePeriodSeconds is ${graceSeconds} s, but the shutdown may take ${shutdown} ms (shutdownDelay + drainTimeout + resource timeouts + ${EXIT_MARGIN} ms)`, `set terminationGracePeriodSeconds: ${seconds(shutdown)} or more, or lower the plugin's timeouts`)
+  }
+  if (options.gracePeriod !== graceSeconds * 1000) {
+    add(name, 'grace-period-option', `the plugin's gracePeriod is ${options.gracePeriod} ms but terminationGracePeriodSeconds is ${graceSeconds} s`, `set the gracePeriod option to ${graceSeconds * 1000}`)
+  }
+
+  const replicas = spec.replicas ?? 1
+  const strategy = spec.strategy?.type ?? 'RollingUpdate'
+  const maxUnavailable = spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%'
+  // Kubernetes rounds a percentage of maxUnavailable down.
+  const unavailable = typeof maxUnavailable === 'string' ? Math.floor(replicas * Number.parseFloat(maxUnavailable) / 100) : maxUnavailable
+  if (strategy === 'Recreate') {
+    add(name, 'max-unavailable', 'strategy Recreate stops every pod before starting new ones: capacity drops to zero on each deploy', 'use strategy RollingUpdate with maxSurge: 1, maxUnavailable: 0')
+  } else if (unavailable >= replicas) {
+    add(name, 'max-unavailable', `maxUnavailable ${maxUnavailable} with ${replicas} replica(s) lets a rollout take every pod down at once`, 'set rollingUpdate.maxUnavailable: 0 (and maxSurge: 1)')
+  }
+
+  const containers = pod.containers ?? []
+  const probed = containers.filter((c) => c.readinessProbe !== undefined || c.livenessProbe !== undefined || c.startupProbe !== undefined)
+  for (const container of probed.length > 0 ? probed : containers.slice(0, 1)) {
+    const where = `${name} container/${container.name ?? '(unnamed)'}`
+    const path = (probe: Probe | undefined): string | undefined => probe?.httpGet === undefined ? undefined : (probe.httpGet.path ?? '/').split('?')[0]
+
+    const readiness = path(container.readinessProbe)
+    if (container.readinessProbe === undefined) {
+      add(where, 'readiness-missing', 'no readinessProbe: the pod receives traffic before it is ready and while it drains', `add readinessProbe: { httpGet: { path: ${String(routes.ready)} } }`)
+    } else if (readiness === undefined) {
+      add(where, 'readiness-not-http', 'the readinessProbe is not an httpGet: it cannot see the instance drain', `use httpGet with path ${String(routes.ready)}`)
+    } else if (served(readiness, routes.live)) {
+      add(where, 'readiness-on-liveness', `the readinessProbe points at the liveness path ${readiness}: it stays 200 while the instance drains`, `point it at ${String(routes.ready)}`)
+    } else if (!served(readiness, routes.ready)) {
+      add(where, 'readiness-path', `the readinessProbe path ${readiness} is not served by the plugin (routes.ready is ${String(routes.ready)})`, `point it at ${String(routes.ready)}`)
+    }
+
+    const liveness = path(container.livenessProbe)
+    if (liveness !== undefined && (served(liveness, routes.ready) || served(liveness, routes.health))) {
+      add(where, 'liveness-on-readiness', `the livenessProbe points at ${liveness}: a dependency outage (or a drain) would restart every pod`, `point it at ${String(routes.live)}`)
+    } else if (liveness !== undefined && !served(liveness, routes.live)) {
+      add(where, 'liveness-path', `the livenessProbe path ${liveness} is not served by the plugin (routes.live is ${String(routes.live)})`, `point it at ${String(routes.live)}`)
+    }
+    const startup = path(container.startupProbe)
+    if (startup !== undefined && !served(startup, routes.startup)) {
+      add(where, 'startup-path', `the startupProbe path ${startup} is not served by the plugin (routes.startup is ${String(routes.startup)})`, `point it at ${String(routes.startup)}`)
+    }
+
+    for (const [probeName, probe] of [['readinessProbe', container.readinessProbe], ['livenessProbe', container.livenessProbe], ['startupProbe', container.startupProbe]] as const) {
+      const timeout = probe?.timeoutSeconds ?? 1
+      if (probe !== undefined && timeout * 1000 < options.checkTimeout) {
+        add(where, 'probe-timeout', `${probeName}.timeoutSeconds is ${timeout} s, below the checks' timeout (${options.checkTimeout} ms)`, `set ${probeName}.timeoutSeconds: ${seconds(options.checkTimeout)}`)
+      }
+    }
+
+    const preStop = preStopSleepSeconds(container)
+    if (preStop > 0 && shutdown <= graceSeconds * 1000 && preStop * 1000 + shutdown > graceSeconds * 1000) {
+      add(where, 'prestop-sleep', `a preStop sleep of ${preStop} s runs before SIGTERM, on top of shutdownDelay: ${preStop * 1000 + shutdown} ms in all, beyond terminationGracePeriodSeconds ${graceSeconds} s`, 'remove the preStop sleep (shutdownDelay already keeps serving while endpoints update), or raise terminationGracePeriodSeconds')
+    }
+  }
+  return problems
+}
