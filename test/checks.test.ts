@@ -11,7 +11,7 @@ import { checks } from '../lib/index'
 import { runCheck, type CheckFunction, type CheckOutcome } from '../lib/run-check'
 import { FaultProxy } from './lib/proxy'
 import { service, type ServiceName } from './lib/services'
-import { until } from './lib/helpers'
+import { build, get, until } from './lib/helpers'
 
 interface Opened {
   check: CheckFunction
@@ -186,3 +186,34 @@ for (const driver of DRIVERS) {
     }
   })
 }
+
+t.test('while a check hangs in a blackhole, the probe answers at once from the last result', async (t) => {
+  const url = await service(t, 'redis')
+  if (url === undefined) return
+  const proxy = new FaultProxy(Number(url.port), url.hostname)
+  await proxy.listen()
+  const client = new IORedis(withPort(url, proxy.port).href, { lazyConnect: true, retryStrategy: () => 20 })
+  client.on('error', () => {})
+  await client.connect()
+  const app = await build(t, { checkInterval: 2000, checkTimeout: 2000 })
+  t.teardown(async () => { client.disconnect(); await proxy.stop() })
+  app.health.check('cache', checks.redis(client), { interval: 200, timeout: 200 })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const cache = app.health.checks.find((c) => c.name === 'cache')
+  const runsBefore = cache?.runs ?? 0
+  proxy.setMode('blackhole')
+  // The next background run starts and hangs; the probes meanwhile answer from the last result.
+  let answered = 0
+  while ((cache?.runs ?? 0) === runsBefore) {
+    const res = await get(app, '/readyz')
+    // Answered before the hung run ended: the probe did not wait for it.
+    if ((cache?.runs ?? 0) === runsBefore) {
+      t.equal(res.status, 200)
+      answered++
+    }
+  }
+  t.ok(answered > 0, `${answered} probes answered while the check was in flight`)
+  t.match(cache?.last, { status: 'fail', output: 'timeout: no result within 200 ms' })
+  t.equal((await get(app, '/readyz')).status, 503)
+  proxy.setMode('pass')
+})
