@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { ZeroDowntimeHealth } from './api'
 import { kClose, type BuiltInCheck } from './checks/common'
+import { SCHEMA_CHECK } from './checks/schema'
 import { assertBudget } from './budget'
 import { ConnectionTracker, logStuck } from './connections'
 import { InvalidArgumentError, describe } from './errors'
@@ -74,6 +75,9 @@ export class Health implements ZeroDowntimeHealth {
 
   /** Registers a health check: it runs in the background; probes read its last result. */
   check (name: string, fn: CheckFunction, options?: CheckOptions & CheckCloseOption): this {
+    if ((fn as { [SCHEMA_CHECK]?: boolean })?.[SCHEMA_CHECK] === true && (options?.groups ?? []).includes('liveness')) {
+      throw new InvalidArgumentError(`health.check("${name}") option "groups"`, describe(options?.groups), 'no "liveness" for a schema check: an incompatible schema must take instances out of rotation, not restart them')
+    }
     // Whatever is not `close` goes to the registry, which validates it (including a non-object).
     const { close, ...checkOptions } = typeof options === 'object' && options !== null ? options : { close: undefined }
     if (close === undefined || close === false) {
