@@ -39,8 +39,13 @@ t.test('pg: a bare Client, and a saturated Pool warns', async (t) => {
   if (url === undefined) return
   const client = new pg.Client({ connectionString: url.href })
   await client.connect()
-  t.teardown(() => client.end())
-  t.match(await run(checks.postgres(client)), { status: 'pass', observedUnit: 'ms' })
+  const single = checks.postgres(client)
+  t.match(await run(single), { status: 'pass', observedUnit: 'ms' })
+  const app = await build(t)
+  app.health.check('pg', single, { close: true })
+  await app.ready()
+  await app.close()
+  await t.rejects(client.query('SELECT 1'), 'the client was ended at shutdown')
 
   const pool = new pg.Pool({ connectionString: url.href, max: 1 })
   t.teardown(() => pool.end())

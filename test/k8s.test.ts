@@ -19,10 +19,10 @@ const docs = (): Doc[] => parseAllDocuments(manifest).map((d) => d.toJS() as Doc
 const deployment = (): Doc => docs()[0]
 const container = (d: Doc): Doc => d.spec.template.spec.containers[0]
 
-function runCli (...args: string[]): { code: number, out: string[], err: string[] } {
+async function runCli (...args: string[]): Promise<{ code: number, out: string[], err: string[] }> {
   const out: string[] = []
   const err: string[] = []
-  const code = main(args, (line) => out.push(line), (line) => err.push(line))
+  const code = await main(args, (line) => out.push(line), (line) => err.push(line))
   return { code, out, err }
 }
 
@@ -44,7 +44,7 @@ t.test('the example manifests are valid Kubernetes objects', async (t) => {
 })
 
 t.test('the example passes the checker with its options', async (t) => {
-  const result = runCli('check', join(examples, 'deployment.yaml'), '--config', join(examples, 'options.json'))
+  const result = await runCli('check', join(examples, 'deployment.yaml'), '--config', join(examples, 'options.json'))
   t.same(result, { code: 0, out: ['no problems found'], err: [] })
 })
 
@@ -90,7 +90,7 @@ t.test('the CLI prints each problem with the file, the object and the fix; exit 
   d.spec.template.spec.terminationGracePeriodSeconds = 10
   container(d).livenessProbe.httpGet.path = '/readyz'
   const file = write('bad.yaml', [d, ...docs().slice(1)].map((doc) => stringify(doc)).join('---\n'))
-  const result = runCli('check', file, '--config', join(examples, 'options.json'))
+  const result = await runCli('check', file, '--config', join(examples, 'options.json'))
   t.equal(result.code, 1)
   t.match(result.out[0], `${file}: Deployment/web: grace-period: terminationGracePeriodSeconds is 10 s, but the shutdown may take 21000 ms`)
   t.match(result.out[0], /Fix: set terminationGracePeriodSeconds: 21 or more/)
@@ -107,19 +107,19 @@ t.test('bad input: exit 2 with a clear message', async (t) => {
     [['check', join(examples, 'deployment.yaml'), '--config', write('bad.json', '{ nope')], /bad.json: invalid JSON/],
     [['check', join(examples, 'deployment.yaml'), '--config', write('opts.json', '{ "shutdownDelay": -1 }')], /Invalid option "shutdownDelay": got -1/],
     [['check', join(examples, 'deployment.yaml'), '--config', write('res.json', '{ "resourceTimeouts": "5s" }')], /resourceTimeouts: expected an array of milliseconds/],
-    [['check'], /^Usage: fastify-zero-downtime check/],
+    [['check'], /^Usage:\n {2}fastify-zero-downtime check/],
     [['lint', 'x.yaml'], /^Usage/],
     [['check', 'x.yaml', '--config'], /^Usage/],
     [[], /^Usage/]
   ]
   for (const [args, message] of cases) {
-    const result = runCli(...args)
+    const result = await runCli(...args)
     t.equal(result.code, 2, args.join(' '))
     t.match(result.err.join('\n'), message, args.join(' '))
   }
-  t.match(runCli('--help'), { code: 0, out: [/^Usage/] })
-  t.same(runCli('check', join(examples, 'deployment.yaml')).code, 0, 'default options')
-  t.same(runCli('check', join(examples, 'deployment.yaml'), '--config', write('null.json', 'null')).code, 0, 'a null config is the defaults')
+  t.match(await runCli('--help'), { code: 0, out: [/^Usage/] })
+  t.same((await runCli('check', join(examples, 'deployment.yaml'))).code, 0, 'default options')
+  t.same((await runCli('check', join(examples, 'deployment.yaml'), '--config', write('null.json', 'null'))).code, 0, 'a null config is the defaults')
 })
 
 t.test('npx fastify-zero-downtime check: the real command, exit codes', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -85,4 +85,16 @@ t.test('importing the plugin loads no driver: they are optional peer dependencie
   const loaded: string[] = JSON.parse(run(process.execPath, ['-e', script]))
   t.same(loaded.filter((file) => /node_modules[\\/](pg|postgres|mysql2|ioredis|@?redis|amqplib|nats|mqtt)[\\/]/.test(file)), [])
   t.notOk(readdirSync(join(dir, 'node_modules')).some((name) => ['pg', 'mysql2', 'ioredis', 'amqplib', 'nats', 'mqtt'].includes(name)), 'npm installed none of them')
+})
+
+t.test('the command-line tool is installed as a bin', async (t) => {
+  const bin = join(dir, 'node_modules', '.bin', 'fastify-zero-downtime')
+  writeFileSync(join(dir, 'deploy.yaml'), 'kind: Deployment\nmetadata: { name: web }\nspec:\n  strategy: { type: Recreate }\n')
+  const checked = spawnSync(bin, ['check', 'deploy.yaml'], { cwd: dir, encoding: 'utf8' })
+  t.equal(checked.status, 1)
+  t.match(checked.stdout, /deploy.yaml: Deployment\/web: max-unavailable: strategy Recreate/)
+  writeFileSync(join(dir, 'm.sql'), 'DROP TABLE x;\n')
+  const linted = spawnSync(bin, ['lint-migrations', 'm.sql'], { cwd: dir, encoding: 'utf8' })
+  t.equal(linted.status, 2, 'libpg-query is an optional peer dependency, not installed here')
+  t.match(linted.stderr, /lint-migrations needs the PostgreSQL parser: npm install --save-dev libpg-query/)
 })
