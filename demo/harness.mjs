@@ -10,7 +10,7 @@ import { haproxyAvailable, startHaproxy } from './haproxy.mjs'
 import { startLoad } from './load.mjs'
 import { freePorts } from './ports.mjs'
 
-const APP = fileURLToPath(new URL('../examples/rolling/app.mjs', import.meta.url))
+const ROLLING_APP = fileURLToPath(new URL('../examples/rolling/app.mjs', import.meta.url))
 
 async function until (predicate, what, limitMs = 20000) {
   const started = Date.now()
@@ -20,9 +20,9 @@ async function until (predicate, what, limitMs = 20000) {
   }
 }
 
-function startInstance ({ port, version, plain, shutdownDelay, stored }) {
-  const child = spawn(process.execPath, [APP], {
-    env: { ...process.env, PORT: String(port), VERSION: version, PLAIN: plain ? '1' : '', SHUTDOWN_DELAY: String(shutdownDelay) },
+function startInstance ({ app, env, port, version, plain, shutdownDelay, stored }) {
+  const child = spawn(process.execPath, [app], {
+    env: { ...process.env, ...env, PORT: String(port), VERSION: version, PLAIN: plain ? '1' : '', SHUTDOWN_DELAY: String(shutdownDelay) },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   createInterface({ input: child.stdout }).on('line', (text) => {
@@ -40,8 +40,10 @@ const percentile = (sorted, p) => sorted.length === 0 ? 0 : sorted[Math.min(sort
 /**
  * Rolls `instances` instances `rolls` times under load behind the balancer, and reports every
  * request's fate. `app`: 'plugin' (examples/rolling with fastify-zero-downtime) or 'plain'.
+ * Or, with `releases`, rolls through those versions of `appPath` in order (one roll each), calling
+ * each release's `before` (a migration) before its roll and `after` once it is rolled out.
  */
-export async function rollingDeploy ({ app = 'plugin', mode = 'tcp', balancer = 'auto', instances = 3, rolls = 1, gracePeriod = 10000, inter = 250, fall = 2, shutdownDelay = 1500, onProgress = () => {} } = {}) {
+export async function rollingDeploy ({ app = 'plugin', appPath = ROLLING_APP, env = {}, initialVersion = 'v1', releases, mode = 'tcp', balancer = 'auto', instances = 3, rolls = 1, gracePeriod = 10000, inter = 250, fall = 2, shutdownDelay = 1500, onProgress = () => {} } = {}) {
   const useHaproxy = balancer === 'haproxy' || (balancer === 'auto' && haproxyAvailable())
   if (!useHaproxy && mode === 'http') throw new Error('HTTP mode needs HAProxy (apt-get install haproxy)')
   const [frontPort, ...slots] = await freePorts(instances + 2)
@@ -53,7 +55,7 @@ export async function rollingDeploy ({ app = 'plugin', mode = 'tcp', balancer = 
   const plain = app === 'plain'
 
   const launch = async (slot, version) => {
-    running[slot] = startInstance({ port: slots[slot], version, plain, shutdownDelay, stored })
+    running[slot] = startInstance({ app: appPath, env, port: slots[slot], version, plain, shutdownDelay, stored })
     await until(async () => (await lb.status())[slot] === 'UP', `${version} on slot ${slot} to be up`)
   }
   const retire = async (slot) => {
@@ -66,19 +68,23 @@ export async function rollingDeploy ({ app = 'plugin', mode = 'tcp', balancer = 
   }
 
   try {
-    await Promise.all(Array.from({ length: instances }, async (_, slot) => await launch(slot, 'v1')))
-    onProgress(`${lb.label}: ${instances} instances of v1 up; load started`)
+    await Promise.all(Array.from({ length: instances }, async (_, slot) => await launch(slot, initialVersion)))
+    onProgress(`${lb.label}: ${instances} instances of ${initialVersion} up; load started`)
     const load = startLoad(frontPort)
     await until(() => load.results.length >= 200, 'load to warm up')
-    let version = 'v1'
-    for (let roll = 1; roll <= rolls; roll++) {
-      version = version === 'v1' ? 'v2' : 'v1'
+    const plan = releases ?? Array.from({ length: rolls }, (_, i) => ({ version: i % 2 === 0 ? 'v2' : 'v1' }))
+    rolls = plan.length
+    for (const [index, release] of plan.entries()) {
+      const roll = index + 1
+      const { version } = release
+      if (release.before !== undefined) { await release.before(); onProgress(`${version}: before-roll step done`) }
       for (const old of running.map((instance, slot) => instance === undefined ? -1 : slot).filter((slot) => slot >= 0)) {
         const free = running.findIndex((instance) => instance === undefined)
         await launch(free, version)
         await retire(old)
         onProgress(`roll ${roll}/${rolls}: slot ${old} replaced by ${version} on slot ${free}; ${load.results.length} requests so far`)
       }
+      if (release.after !== undefined) { await release.after(); onProgress(`${version}: after-roll step done`) }
     }
     const settled = load.results.length
     await until(() => load.results.length >= settled + 200, 'traffic after the last roll')

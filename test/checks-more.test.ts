@@ -62,7 +62,6 @@ t.test('postgres.js: a timed-out check stays in flight until its query ends; it 
   const url = await service(t, 'postgres')
   if (url === undefined) return
   const sql = postgresJs(url.href, { max: 1, onnotice: () => {} })
-  t.teardown(() => sql.end({ timeout: 1 }))
   let busyDone = false
   const busy = sql`SELECT pg_sleep(0.3)`.execute().then(() => { busyDone = true })
   const { outcome, settled } = runCheck(checks.postgres(sql), 30, new AbortController().signal)
@@ -71,6 +70,11 @@ t.test('postgres.js: a timed-out check stays in flight until its query ends; it 
   t.equal(busyDone, true, 'pipelined behind the busy query, the check settled after it')
   await busy
   t.match(await run(checks.postgres(sql)), { status: 'pass' })
+  const app = await build(t)
+  app.health.check('pg', checks.postgres(sql), { close: true })
+  await app.ready()
+  await app.close()
+  await t.rejects(sql`SELECT 1`.execute(), { code: 'CONNECTION_ENDED' }, 'ended at shutdown')
 })
 
 t.test('mysql2: a single connection, and the promise API wrappers', async (t) => {
@@ -250,4 +254,21 @@ t.test('mqtt: a client that lost its broker and is reconnecting fails at once', 
   proxy.setMode('reset')
   await until(() => client.reconnecting, 'the client to start reconnecting')
   t.match(await run(checks.mqtt(client)), { status: 'fail', output: 'not connected (reconnecting)' })
+})
+
+t.test('pg Pool: a checked-out client whose connection resets mid-query fails the check, not the app', async (t) => {
+  const url = await service(t, 'postgres')
+  if (url === undefined) return
+  const proxy = new FaultProxy(Number(url.port), url.hostname)
+  await proxy.listen()
+  const pool = new pg.Pool({ connectionString: Object.assign(new URL(url), { port: String(proxy.port) }).href, max: 1 })
+  pool.on('error', () => {})
+  t.teardown(async () => { await pool.end(); await proxy.stop() })
+  const check = checks.postgres(pool)
+  t.match(await run(check), { status: 'pass' })
+  proxy.setMode('blackhole')
+  const pending = run(check, 10000)
+  await until(() => pool.idleCount === 0, 'the client to be checked out')
+  proxy.setMode('reset') // the checked-out client's socket errors: without a listener, an uncaught 'error'
+  t.match(await pending, { status: 'fail', output: /ECONNRESET|Connection terminated/ })
 })

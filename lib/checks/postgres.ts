@@ -45,17 +45,12 @@ export function postgresRunner (factory: string, client: unknown): PostgresRunne
         const pooled = await abortable(pool.connect(), signal, (late) => late.release(true))
         // A checked-out client whose connection drops emits 'error': with no listener, the app crashes.
         pooled.on('error', ignore)
-        try {
-          const { rows } = await abortable(pooled.query(text, params), signal)
-          pooled.release()
-          return rows
-        } catch (error) {
-          // Destroyed, not returned: its connection may be the hung one.
-          pooled.release(true)
-          throw error
-        } finally {
-          pooled.off('error', ignore)
-        }
+        const outcome = await abortable(pooled.query(text, params), signal).then(({ rows }) => ({ rows }), (error: unknown) => ({ error }))
+        pooled.off('error', ignore)
+        // On failure destroyed, not returned: its connection may be the hung one.
+        pooled.release('error' in outcome)
+        if ('error' in outcome) throw outcome.error
+        return outcome.rows
       },
       close: async () => { await pool.end() },
       waiting: () => pool.waitingCount
