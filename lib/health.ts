@@ -9,6 +9,7 @@ import { InvalidArgumentError, describe } from './errors'
 import { assertFunction } from './names'
 import type { ResolvedOptions } from './options'
 import { describeError, redact } from './redact'
+import { liveReport, oneReport, readyReport, startupReport, type LifecycleSnapshot, type LifecycleState, type Probe, type ProbeReport } from './probes'
 import { Registry, type CheckGroup, type CheckOptions, type RegisteredCheck, type Verdict } from './registry'
 import { Resources, type CloseFunction, type ResourceOptions } from './resources'
 import type { CheckFunction, CheckStatus } from './run-check'
@@ -22,8 +23,7 @@ export interface CheckCloseOption {
   close?: boolean | CloseFunction
 }
 
-export type LifecycleState = 'starting' | 'ready' | 'draining' | 'closing' | 'closed'
-export type Probe = 'live' | 'ready' | 'startup'
+export type { LifecycleState, Probe, ProbeLine, ProbeReport } from './probes'
 
 export interface ShutdownReport {
   /** True when every request finished within drainTimeout and every resource closed in time. */
@@ -32,13 +32,7 @@ export interface ShutdownReport {
   problems: string[]
 }
 
-/** One line of a probe's verbose answer: a check, or a lifecycle condition such as `shutdown`. */
-export interface ProbeLine { name: string, ok: boolean, reason: string | undefined }
-export interface ProbeReport { status: CheckStatus, lines: ProbeLine[] }
-
 export type StateListener = (state: LifecycleState, previous: LifecycleState) => void
-
-const fromVerdict = (v: Verdict): ProbeLine => ({ name: v.check.name, ok: v.status !== 'fail', reason: v.reason })
 
 /** `app.health`: the checks, the lifecycle state and the shutdown sequence of one Fastify instance. */
 export class Health implements ZeroDowntimeHealth {
@@ -158,29 +152,14 @@ export class Health implements ZeroDowntimeHealth {
   }
 
   report (probe: Probe, exclude?: ReadonlySet<string>): ProbeReport {
-    if (probe === 'live') {
-      const verdicts = this.#registry.verdicts('liveness', exclude)
-      const lines = verdicts.map(fromVerdict)
-      if (this.#broken !== undefined) lines.push({ name: 'broken', ok: false, reason: this.#broken })
-      return { status: this.#broken !== undefined ? 'fail' : Registry.summarize(verdicts), lines }
-    }
-    if (probe === 'ready') {
-      const verdicts = this.#registry.verdicts('readiness', exclude)
-      const conditions = this.#conditions()
-      return {
-        status: conditions.some((c) => !c.ok) ? 'fail' : Registry.summarize(verdicts),
-        lines: [...conditions, ...verdicts.map(fromVerdict)]
-      }
-    }
-    return this.#startupReport()
+    const life = this.#snapshot()
+    if (probe === 'live') return liveReport(this.#registry, life, exclude)
+    if (probe === 'ready') return readyReport(this.#registry, life, exclude)
+    return startupReport(life)
   }
 
-  /** One check of a group, as `/readyz/<name>` answers for it; undefined if the group has no such check. */
   reportOne (group: CheckGroup, name: string): ProbeReport | undefined {
-    const check = this.#registry.get(name)
-    if (check === undefined || !check.groups.has(group)) return undefined
-    const verdict = this.#registry.verdict(check)
-    return { status: verdict.status, lines: [fromVerdict(verdict)] }
+    return oneReport(this.#registry, group, name)
   }
 
   /** The aggregate of every check: fail if a critical one fails or the process is broken. */
@@ -235,7 +214,7 @@ export class Health implements ZeroDowntimeHealth {
     const timeout = this.#options.startupTimeout
     if (timeout > 0) {
       this.#startupTimer = setTimeout(() => {
-        const waiting = this.#startupReport().lines.filter((l) => !l.ok).map((l) => l.name).join(', ')
+        const waiting = startupReport(this.#snapshot()).lines.filter((l) => !l.ok).map((l) => l.name).join(', ')
         this.#startup.fail(this.#log, `not complete within startupTimeout (${timeout} ms); waiting for: ${waiting}`)
       }, timeout).unref()
     }
@@ -264,23 +243,15 @@ export class Health implements ZeroDowntimeHealth {
     this.#markClosed()
   }
 
-  #conditions (): ProbeLine[] {
-    const conditions: ProbeLine[] = []
-    if (this.#state === 'starting') conditions.push({ name: 'startup', ok: false, reason: this.#startup.failure ?? 'in progress' })
-    if (this.#state !== 'starting' && this.#state !== 'ready') conditions.push({ name: 'shutdown', ok: false, reason: `shutting down (${this.#state})` })
-    if (!this.#inRotation) conditions.push({ name: 'rotation', ok: false, reason: 'out of rotation (setReady(false))' })
-    return conditions
-  }
-
-  /** What startup waits for: the tasks, then one pass of each critical readiness or startup check. */
-  #startupReport (): ProbeReport {
-    if (this.#state !== 'starting') return { status: 'pass', lines: [{ name: 'startup', ok: true, reason: undefined }] }
-    const lines: ProbeLine[] = this.#startup.list.map((t) => ({ name: `task:${t.name}`, ok: t.status === 'done', reason: t.status === 'failed' ? 'failed' : 'pending' }))
-    for (const check of this.#gatingChecks()) {
-      lines.push({ name: check.name, ok: check.passedOnce, reason: check.passedOnce ? undefined : 'has not passed yet' })
+  #snapshot (): LifecycleSnapshot {
+    return {
+      state: this.#state,
+      inRotation: this.#inRotation,
+      broken: this.#broken,
+      startupFailure: this.#startup.failure,
+      tasks: this.#startup.list,
+      gating: this.#gatingChecks()
     }
-    if (this.#startup.failure !== undefined) lines.push({ name: 'startup', ok: false, reason: this.#startup.failure })
-    return { status: 'fail', lines }
   }
 
   #gatingChecks (): RegisteredCheck[] {
