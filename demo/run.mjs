@@ -1,6 +1,7 @@
 // npm run demo: three instances behind a real balancer, rolled v1 -> v2 under load, first with
 // fastify-zero-downtime (TCP and HTTP balancer modes), then the same roll of a plain Fastify app
 // that closes on SIGTERM. Exit code 1 if the plugin's runs failed any request.
+import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { haproxyAvailable } from './haproxy.mjs'
@@ -41,7 +42,7 @@ writeFileSync(new URL('../docs/rolling-deploy.md', import.meta.url), `# Rolling 
 
 Written by \`npm run demo\` (demo/run.mjs) on ${new Date().toISOString().slice(0, 10)}; do not edit by hand.
 
-Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; Node.js ${process.version}.
+Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; Node.js ${process.version}; ${haproxy ? spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0].replace(/ - https.*$/, '') : 'HAProxy not installed: the built-in balancer'}.
 Each run: 3 instances behind the balancer (\`retries 0\`, \`GET /readyz\` checks every 250 ms, down after 2
 failures), rolled ${rolls} time(s) the way a Deployment with \`maxSurge: 1, maxUnavailable: 0\` does,
 under keep-alive, connection-per-request, slow, POST and quiet keep-alive clients. The plugin runs

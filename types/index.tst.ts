@@ -86,4 +86,15 @@ describe('exports', () => {
   test('checks is an object', () => {
     expect(checks).type.toBeAssignableTo<object>()
   })
+
+  test('built-in checks plug into app.health.check, with close: true', () => {
+    expect(app.health.check('api', checks.http('http://billing/readyz', { method: 'HEAD', expectStatus: [200, 204] }))).type.not.toRaiseError()
+    expect(checks.http('http://billing/readyz', { method: 'POST' })).type.toRaiseError()
+    expect(app.health.check('disk', checks.disk({ path: '/var/data', minFree: '1GiB' }))).type.not.toRaiseError()
+    expect(checks.disk({ minFree: '1GiB' })).type.toRaiseError()
+    expect(app.health.check('db', checks.postgres({}), { close: true })).type.not.toRaiseError()
+    expect(checks.schema({}, { history: 'node-pg-migrate', requires: '001', compatibility: 1 })).type.not.toRaiseError()
+    expect(checks.schema({}, { history: 'flyway', requires: '001', compatibility: 1 })).type.toRaiseError()
+    expect(checks.raiseFloorSql(3)).type.toBe<string>()
+  })
 })
