@@ -73,9 +73,10 @@ export class Health implements ZeroDowntimeHealth {
       throw new InvalidArgumentError(`health.check("${name}") option "groups"`, describe(options?.groups), 'no "liveness" for a schema check: an incompatible schema must take instances out of rotation, not restart them')
     }
     // Whatever is not `close` goes to the registry, which validates it (including a non-object).
-    const { close, ...checkOptions } = typeof options === 'object' && options !== null ? options : { close: undefined }
+    const isObject = typeof options === 'object' && options !== null
+    const { close, ...checkOptions } = isObject ? options : { close: undefined }
     if (close === undefined || close === false) {
-      this.#registry.add(name, fn, typeof options === 'object' && options !== null ? checkOptions : options)
+      this.#registry.add(name, fn, isObject ? checkOptions : options)
       return this
     }
     const closer = close === true ? (fn as BuiltInCheck)?.[kClose] : close
@@ -83,8 +84,7 @@ export class Health implements ZeroDowntimeHealth {
       throw new InvalidArgumentError(`health.check("${name}") option "close"`, describe(close), close === true ? 'a function, or true with a built-in check (checks.*) that knows how to close its client' : 'true, or a function that closes the client')
     }
     // Validated (name, budget) before anything is registered, so a failure leaves neither behind.
-    const resource = this.#resources.add(name, closer)
-    this.#assertBudget([...this.#resources.timeouts, resource.timeout])
+    const resource = this.#admitResource(name, closer)
     this.#registry.add(name, fn, checkOptions)
     this.#resources.keep(resource)
     return this
@@ -98,10 +98,15 @@ export class Health implements ZeroDowntimeHealth {
 
   /** Registers something to close after the server has drained, in reverse registration order. */
   resource (name: string, close: CloseFunction, options?: ResourceOptions): this {
+    this.#resources.keep(this.#admitResource(name, close, options))
+    return this
+  }
+
+  /** A validated resource that fits the shutdown budget, not kept yet. */
+  #admitResource (name: string, close: unknown, options?: unknown): ReturnType<Resources['add']> {
     const resource = this.#resources.add(name, close, options)
     this.#assertBudget([...this.#resources.timeouts, resource.timeout])
-    this.#resources.keep(resource)
-    return this
+    return resource
   }
 
   get state (): LifecycleState {
