@@ -11,6 +11,15 @@ import { startLoad } from './load.mjs'
 import { freePorts } from './ports.mjs'
 
 const ROLLING_APP = fileURLToPath(new URL('../examples/rolling/app.mjs', import.meta.url))
+const CLI_APP = fileURLToPath(new URL('../examples/fastify-cli/app.js', import.meta.url))
+const FASTIFY_CLI = fileURLToPath(new URL('../node_modules/fastify-cli/cli.js', import.meta.url))
+
+// How an instance is started: `node app` (the rolling example), or `fastify start` as the scaffold's
+// `npm start` does (the scaffold app), with a close grace delay (-g) that fits the shutdown.
+function command ({ launcher, app, port, closeGraceDelay }) {
+  if (launcher === 'node') return [app]
+  return [FASTIFY_CLI, 'start', '-g', String(closeGraceDelay), '-a', '127.0.0.1', '-p', String(port), app]
+}
 
 async function until (predicate, what, limitMs = 20000) {
   const started = Date.now()
@@ -20,8 +29,8 @@ async function until (predicate, what, limitMs = 20000) {
   }
 }
 
-function startInstance ({ app, env, port, version, plain, shutdownDelay, stored }) {
-  const child = spawn(process.execPath, [app], {
+function startInstance ({ launcher, closeGraceDelay, app, env, port, version, plain, shutdownDelay, stored }) {
+  const child = spawn(process.execPath, command({ launcher, app, port, closeGraceDelay }), {
     env: { ...process.env, ...env, PORT: String(port), VERSION: version, PLAIN: plain ? '1' : '', SHUTDOWN_DELAY: String(shutdownDelay) },
     stdio: ['ignore', 'pipe', 'inherit']
   })
@@ -43,7 +52,7 @@ const percentile = (sorted, p) => sorted.length === 0 ? 0 : sorted[Math.min(sort
  * Or, with `releases`, rolls through those versions of `appPath` in order (one roll each), calling
  * each release's `before` (a migration) before its roll and `after` once it is rolled out.
  */
-export async function rollingDeploy ({ app = 'plugin', appPath = ROLLING_APP, env = {}, initialVersion = 'v1', releases, mode = 'tcp', balancer = 'auto', instances = 3, rolls = 1, gracePeriod = 10000, inter = 250, fall = 2, shutdownDelay = 1500, onProgress = () => {} } = {}) {
+export async function rollingDeploy ({ app = 'plugin', launcher = 'node', closeGraceDelay = 10000, appPath = launcher === 'fastify-cli' ? CLI_APP : ROLLING_APP, env = {}, initialVersion = 'v1', releases, mode = 'tcp', balancer = 'auto', instances = 3, rolls = 1, gracePeriod = 10000, inter = 250, fall = 2, shutdownDelay = 1500, onProgress = () => {} } = {}) {
   const useHaproxy = balancer === 'haproxy' || (balancer === 'auto' && haproxyAvailable())
   if (!useHaproxy && mode === 'http') throw new Error('HTTP mode needs HAProxy (apt-get install haproxy)')
   const [frontPort, ...slots] = await freePorts(instances + 2)
@@ -55,7 +64,7 @@ export async function rollingDeploy ({ app = 'plugin', appPath = ROLLING_APP, en
   const plain = app === 'plain'
 
   const launch = async (slot, version) => {
-    running[slot] = startInstance({ app: appPath, env, port: slots[slot], version, plain, shutdownDelay, stored })
+    running[slot] = startInstance({ launcher, closeGraceDelay, app: appPath, env, port: slots[slot], version, plain, shutdownDelay, stored })
     await until(async () => (await lb.status())[slot] === 'UP', `${version} on slot ${slot} to be up`)
   }
   const retire = async (slot) => {
@@ -89,7 +98,7 @@ export async function rollingDeploy ({ app = 'plugin', appPath = ROLLING_APP, en
     const settled = load.results.length
     await until(() => load.results.length >= settled + 200, 'traffic after the last roll')
     await load.stop()
-    return summarize({ results: load.results, posted: load.posted, stored, exits, killed, balancer: lb.label, app, mode, rolls, instances })
+    return summarize({ results: load.results, posted: load.posted, stored, exits, killed, balancer: lb.label, app, launcher, mode, rolls, instances })
   } finally {
     for (const slot of running.keys()) if (running[slot] !== undefined) await retire(slot)
     await lb.stop()

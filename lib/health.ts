@@ -1,18 +1,18 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { ZeroDowntimeHealth } from './api'
 import { kClose, type BuiltInCheck } from './checks/common'
 import { SCHEMA_CHECK } from './checks/schema'
-import { assertBudget } from './budget'
-import { ConnectionTracker, logStuck } from './connections'
+import { assertBudget, describeBudget } from './budget'
+import { launcherWarnings, type Launcher } from './launchers'
 import { InvalidArgumentError, describe } from './errors'
 import { assertFunction } from './names'
 import type { ResolvedOptions } from './options'
-import { describeError, redact } from './redact'
+import { redact } from './redact'
 import { liveReport, oneReport, readyReport, startupReport, type LifecycleSnapshot, type LifecycleState, type Probe, type ProbeReport } from './probes'
 import { Registry, type CheckGroup, type CheckOptions, type RegisteredCheck, type Verdict } from './registry'
 import { Resources, type CloseFunction, type ResourceOptions } from './resources'
 import type { CheckFunction, CheckStatus } from './run-check'
+import { Lifecycle, type ShutdownReport, type StateListener } from './shutdown'
 import { StartupTasks, type StartupTaskFunction } from './startup'
 
 export interface CheckCloseOption {
@@ -25,14 +25,7 @@ export interface CheckCloseOption {
 
 export type { LifecycleState, Probe, ProbeLine, ProbeReport } from './probes'
 
-export interface ShutdownReport {
-  /** True when every request finished within drainTimeout and every resource closed in time. */
-  clean: boolean
-  /** What was not clean, one line each. */
-  problems: string[]
-}
-
-export type StateListener = (state: LifecycleState, previous: LifecycleState) => void
+export type { ShutdownReport, StateListener } from './shutdown'
 
 /** `app.health`: the checks, the lifecycle state and the shutdown sequence of one Fastify instance. */
 export class Health implements ZeroDowntimeHealth {
@@ -42,21 +35,15 @@ export class Health implements ZeroDowntimeHealth {
   readonly #registry: Registry
   readonly #startup = new StartupTasks()
   readonly #resources: Resources
-  readonly #tracker: ConnectionTracker
-  readonly #stateListeners = new Set<StateListener>()
-  readonly #drainListeners = new Set<() => void>()
-  readonly #problems: string[] = []
-  #state: LifecycleState = 'starting'
+  readonly #lifecycle: Lifecycle
   #inRotation = true
   #broken: string | undefined
   #startupTimer: NodeJS.Timeout | undefined
-  #shutdown: Promise<ShutdownReport> | undefined
-  // Aborted when fastify.close() begins, by shutdown() or directly: a delay in progress ends then.
-  readonly #closeBegun = new AbortController()
-  #markClosed!: () => void
-  readonly #closed = new Promise<void>((resolve) => { this.#markClosed = resolve })
 
-  constructor (fastify: FastifyInstance, options: ResolvedOptions) {
+  readonly #launchers: Launcher[]
+
+  constructor (fastify: FastifyInstance, options: ResolvedOptions, launchers: Launcher[]) {
+    this.#launchers = launchers
     this.#fastify = fastify
     this.#log = fastify.log
     this.#options = options
@@ -64,7 +51,15 @@ export class Health implements ZeroDowntimeHealth {
     this.#resources = new Resources(options.closeTimeout)
     // At registration without resources; again as each resource is added, and at start.
     this.#assertBudget([])
-    this.#tracker = new ConnectionTracker(fastify.server)
+    this.#lifecycle = new Lifecycle(fastify, options, {
+      abortStartup: () => this.#abortStartup(),
+      closeResources: async () => await this.#closeResources()
+    })
+  }
+
+  /** Wires the lifecycle into Fastify's start and close; `onClosed` runs once the instance has closed. */
+  attach (onClosed: () => void): void {
+    this.#lifecycle.attach(async () => { await this.#start() }, onClosed)
   }
 
   /** Registers a health check: it runs in the background; probes read its last result. */
@@ -110,7 +105,7 @@ export class Health implements ZeroDowntimeHealth {
   }
 
   get state (): LifecycleState {
-    return this.#state
+    return this.#lifecycle.state
   }
 
   /** Whether /readyz passes now. */
@@ -125,19 +120,13 @@ export class Health implements ZeroDowntimeHealth {
 
   onStateChange (listener: StateListener): () => void {
     assertFunction('health.onStateChange', listener, 'a function (state, previous) => void')
-    this.#stateListeners.add(listener)
-    return () => { this.#stateListeners.delete(listener) }
+    return this.#lifecycle.onStateChange(listener)
   }
 
   /** Called when draining begins (at once if it has): end long-lived responses (SSE, WebSocket) there. */
   onDrain (listener: () => void): () => void {
     assertFunction('health.onDrain', listener, 'a function () => void')
-    if (this.#state !== 'starting' && this.#state !== 'ready') {
-      this.#callSafely('onDrain', listener)
-      return () => {}
-    }
-    this.#drainListeners.add(listener)
-    return () => { this.#drainListeners.delete(listener) }
+    return this.#lifecycle.onDrain(listener)
   }
 
   /** Takes the instance out of rotation (false) or back in (true) without shutting down. */
@@ -174,50 +163,22 @@ export class Health implements ZeroDowntimeHealth {
   }
 
   /**
-   * The graceful shutdown: readiness off, keep serving for shutdownDelay with `Connection: close`,
-   * then stop accepting and drain in-flight requests (at most drainTimeout), then close the app and
-   * its resources. Resolves with what was not clean; never exits the process.
+   * The graceful shutdown: fastify.close(), which runs the whole sequence (lib/shutdown.ts).
+   * Resolves with what was not clean; never exits the process.
    */
   async shutdown (): Promise<ShutdownReport> {
-    this.#shutdown ??= this.#runShutdown()
-    return await this.#shutdown
-  }
-
-  async #runShutdown (): Promise<ShutdownReport> {
-    // An instance that never became ready was never in a balancer's rotation: no need to wait.
-    const inRotation = this.#state === 'ready'
-    if (this.#closeBegun.signal.aborted) return await this.#closedReport()
-    this.#startup.abort(new Error('shutting down'))
-    this.#setState('draining')
-    this.#tracker.startDraining()
-    for (const listener of this.#drainListeners) this.#callSafely('onDrain', listener)
-    this.#drainListeners.clear()
-    if (inRotation && this.#options.shutdownDelay > 0) {
-      await sleep(this.#options.shutdownDelay, undefined, { signal: this.#closeBegun.signal }).catch(() => {})
-    }
-    // close() was called directly meanwhile: nothing left to sequence, only to wait for.
-    if (this.#closeBegun.signal.aborted) return await this.#closedReport()
-    this.#setState('closing')
-    const stuck = await this.#tracker.drain(this.#options.drainTimeout)
-    if (stuck.length > 0) {
-      logStuck(this.#log, stuck, this.#options.drainTimeout)
-      this.#problems.push(`${stuck.length} request(s) still in flight after drainTimeout (${this.#options.drainTimeout} ms)`)
-    }
-    await this.#fastify.close()
-    return await this.#closedReport()
-  }
-
-  async #closedReport (): Promise<ShutdownReport> {
-    await this.#closed
-    return { clean: this.#problems.length === 0, problems: [...this.#problems] }
+    return await this.#lifecycle.shutdown()
   }
 
   /** onReady: the first round of checks (so the app can be ready as soon as it listens), then startup. */
-  async start (): Promise<void> {
+  async #start (): Promise<void> {
     this.#log.info(`zero-downtime: shutdown budget ${this.#assertBudget(this.#resources.timeouts)}`)
+    const { shutdownDelay, drainTimeout } = this.#options
+    const { total } = describeBudget({ shutdownDelay, drainTimeout, gracePeriod: 0, resourceTimeouts: this.#resources.timeouts })
+    for (const warning of launcherWarnings(total, this.#launchers)) this.#warnVisibly(warning)
     await this.#registry.start()
     const timeout = this.#options.startupTimeout
-    if (timeout > 0) {
+    if (timeout > 0 && this.state === 'starting') {
       this.#startupTimer = setTimeout(() => {
         const waiting = startupReport(this.#snapshot()).lines.filter((l) => !l.ok).map((l) => l.name).join(', ')
         this.#startup.fail(this.#log, `not complete within startupTimeout (${timeout} ms); waiting for: ${waiting}`)
@@ -230,27 +191,29 @@ export class Health implements ZeroDowntimeHealth {
     }, /* c8 ignore next */ (err) => this.#log.error({ err }, 'startup failed'))
   }
 
-  /** preClose: the app is closing, through shutdown() or a direct close(). */
-  beginClosing (): void {
-    this.#closeBegun.abort()
-    this.#startup.abort(new Error('closing'))
-    if (this.#state !== 'closing') this.#setState('closing')
+  /** A close began before the instance was ready: startup tasks and the first round give up. */
+  #abortStartup (): void {
+    clearTimeout(this.#startupTimer)
+    this.#startup.abort(new Error('shutting down'))
+    this.#registry.abortFirstRound()
   }
 
-  /** onClose, after the server: stop the checks, close the resources in reverse order. */
-  async finish (): Promise<void> {
+  /** After the server has closed: stop the checks, close the resources in reverse order. */
+  async #closeResources (): Promise<string[]> {
     clearTimeout(this.#startupTimer)
     this.#registry.stop()
-    this.#tracker.detach()
-    const failed = await this.#resources.closeAll(this.#log)
-    if (failed.length > 0) this.#problems.push(`resource(s) ${failed.join(', ')} did not close cleanly`)
-    this.#setState('closed')
-    this.#markClosed()
+    return await this.#resources.closeAll(this.#log)
+  }
+
+  // fastify-cli's default log level is fatal: a warning the logger would drop goes to stderr instead.
+  #warnVisibly (message: string): void {
+    if ((this.#log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('warn') === true) this.#log.warn(message)
+    else process.emitWarning(message, { code: 'FST_ZD_LAUNCHER_TIMEOUT' })
   }
 
   #snapshot (): LifecycleSnapshot {
     return {
-      state: this.#state,
+      state: this.state,
       inRotation: this.#inRotation,
       broken: this.#broken,
       startupFailure: this.#startup.failure,
@@ -265,25 +228,10 @@ export class Health implements ZeroDowntimeHealth {
   }
 
   #evaluateStartup (): void {
-    if (this.#state !== 'starting' || !this.#startup.done || this.#startup.failure !== undefined) return
+    if (this.state !== 'starting' || !this.#startup.done || this.#startup.failure !== undefined) return
     if (!this.#gatingChecks().every((c) => c.passedOnce)) return
     clearTimeout(this.#startupTimer)
-    this.#setState('ready')
-  }
-
-  #setState (state: LifecycleState): void {
-    const previous = this.#state
-    this.#state = state
-    this.#log.info({ state, previous }, `zero-downtime: ${previous} -> ${state}`)
-    for (const listener of this.#stateListeners) this.#callSafely('onStateChange', () => listener(state, previous))
-  }
-
-  #callSafely (what: string, fn: () => void): void {
-    try {
-      fn()
-    } catch (error) {
-      this.#log.error({ reason: describeError(error) }, `a ${what} listener threw; carrying on`)
-    }
+    this.#lifecycle.markReady()
   }
 
   #assertBudget (resourceTimeouts: readonly number[]): string {

@@ -64,6 +64,7 @@ export function worst (statuses: Iterable<CheckStatus>): CheckStatus {
 export class Registry {
   readonly #checks = new Map<string, CheckEntry>()
   readonly #closing = new AbortController()
+  readonly #firstRound = new AbortController()
   readonly #log: FastifyBaseLogger
   readonly #defaults: { interval: number, timeout: number }
   readonly #onOutcome: (check: RegisteredCheck) => void
@@ -119,10 +120,18 @@ export class Registry {
   /** Runs every check once (the first round, during ready()), then keeps each on its timer. */
   async start (): Promise<void> {
     this.#sealed = true
-    await Promise.all([...this.#checks.values()].map(async (check) => {
+    const round = Promise.all([...this.#checks.values()].map(async (check) => {
       await this.#run(check)
       this.#schedule(check)
     }))
+    // A shutdown during the first round need not wait for it: the runs go on, unawaited.
+    const abandoned = new Promise<void>((resolve) => this.#firstRound.signal.addEventListener('abort', () => resolve(), { once: true }))
+    await Promise.race([round, abandoned])
+  }
+
+  /** The first round is no longer awaited (a shutdown began before the instance was ready). */
+  abortFirstRound (): void {
+    this.#firstRound.abort()
   }
 
   /** Runs at once the checks that have not passed yet (e.g. once startup tasks are done). */

@@ -41,6 +41,8 @@ export class StartupTasks {
       if (this.#controller.signal.aborted) return
       try {
         await task.fn({ signal: this.#controller.signal })
+        // A task that returns once aborted did not finish its work.
+        if (this.#controller.signal.aborted) return
         task.status = 'done'
       } catch (error) {
         // A task that gives up because it was aborted (shutdown, startupTimeout) is not the cause.
