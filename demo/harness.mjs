@@ -21,7 +21,7 @@ function command ({ launcher, app, port, closeGraceDelay }) {
   return [FASTIFY_CLI, 'start', '-g', String(closeGraceDelay), '-a', '127.0.0.1', '-p', String(port), app]
 }
 
-async function until (predicate, what, limitMs = 20000) {
+export async function until (predicate, what, limitMs = 20000) {
   const started = Date.now()
   while (!(await predicate())) {
     if (Date.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`)
@@ -105,10 +105,15 @@ export async function rollingDeploy ({ app = 'plugin', launcher = 'node', closeG
   }
 }
 
-function summarize ({ results, posted, stored, exits, killed, ...run }) {
+export function summarize ({ results, posted, stored, exits, killed, ...run }) {
   const failed = results.filter((r) => r.error !== undefined || r.status < 200 || r.status > 299)
   const byReason = {}
-  for (const r of failed) { const reason = r.error ?? `HTTP ${r.status}`; byReason[reason] = (byReason[reason] ?? 0) + 1 }
+  const byKind = {}
+  for (const r of failed) {
+    const reason = r.error ?? `HTTP ${r.status}`
+    byReason[reason] = (byReason[reason] ?? 0) + 1
+    byKind[r.kind] = (byKind[r.kind] ?? 0) + 1
+  }
   const byVersion = {}
   for (const r of results) if (r.version !== undefined) byVersion[r.version] = (byVersion[r.version] ?? 0) + 1
   const latencies = results.filter((r) => r.kind !== 'slow').map((r) => r.ms).sort((a, b) => a - b)
@@ -118,6 +123,7 @@ function summarize ({ results, posted, stored, exits, killed, ...run }) {
     requests: results.length,
     failed: failed.length,
     byReason,
+    byKind,
     byVersion,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),

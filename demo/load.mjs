@@ -11,10 +11,17 @@ export function startLoad (port, { keepAlive = 6, perRequest = 2, slow = 2, post
   const agents = []
   const agent = (options) => { const a = new Agent({ keepAlive: true, ...options }); agents.push(a); return a }
 
+  const pending = new Set()
+
   function send (kind, { method = 'GET', path = '/', body, agent: via = false }) {
     const started = performance.now()
     return new Promise((resolve) => {
-      const record = (entry) => { results.push({ kind, ms: performance.now() - started, ...entry }); resolve(entry) }
+      const record = (entry) => {
+        if (!pending.delete(record)) return
+        results.push({ kind, ms: performance.now() - started, ...entry })
+        resolve(entry)
+      }
+      pending.add(record)
       const payload = body === undefined ? undefined : JSON.stringify(body)
       const req = request({ host: '127.0.0.1', port, method, path, agent: via, headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
         let text = ''
@@ -52,9 +59,13 @@ export function startLoad (port, { keepAlive = 6, perRequest = 2, slow = 2, post
   return {
     results,
     posted,
-    stop: async () => {
+    /** Stops sending; a request still unanswered after `patience` ms counts as failed. */
+    stop: async ({ patience = 10000 } = {}) => {
       state.running = false
-      await Promise.all(loops)
+      let timer
+      await Promise.race([Promise.all(loops), new Promise((resolve) => { timer = setTimeout(resolve, patience) })])
+      clearTimeout(timer)
+      for (const record of [...pending]) record({ error: `no answer within ${patience} ms of the end` })
       for (const a of agents) a.destroy()
     }
   }

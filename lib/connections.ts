@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Http2Session, ServerHttp2Stream } from 'node:http2'
-import type { Socket } from 'node:net'
+import { Server as NetServer, type Socket } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
 import { redact } from './redact'
 
@@ -72,10 +72,17 @@ export class ConnectionTracker {
     if (this.#draining) stream.session?.close()
   }
 
-  /** From now on every HTTP/1 response says `Connection: close`, and HTTP/2 sessions get GOAWAY. */
-  startDraining (): void {
+  /**
+   * From now on every HTTP/1 response says `Connection: close`, and HTTP/2 sessions get GOAWAY.
+   * With `stopAccepting`, the listener closes now too, and open connections stay open: in a
+   * cluster worker the primary process is the balancer, and it stops sending connections here
+   * the moment the listener closes.
+   */
+  startDraining ({ stopAccepting = false } = {}): void {
     if (this.#draining) return
     this.#draining = true
+    // net's close, not http's: http's would also close the idle keep-alive connections now.
+    if (stopAccepting && this.#server.listening) NetServer.prototype.close.call(this.#server)
     for (const res of this.#inFlight()) res.setHeader('connection', 'close')
     for (const session of this.#sessions) session.close()
   }

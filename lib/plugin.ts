@@ -18,6 +18,9 @@ export async function plugin (fastify: FastifyInstance, input: ZeroDowntimeOptio
   }
   registerRoutes(fastify, health, options)
   const membership = joinProcess({ log: fastify.log, options, shutdown: async () => await health.shutdown() })
-  health.onStateChange((state) => { if (state === 'ready') membership.ready() })
+  // PM2 may stop the old worker once this one says ready: only when it is ready and listening.
+  let listening = false
+  fastify.addHook('onListen', async () => { listening = true; if (health.state === 'ready') membership.ready() })
+  health.onStateChange((state) => { if (state === 'ready' && listening) membership.ready() })
   health.attach(membership.leave)
 }

@@ -22,6 +22,7 @@
  * close() rejects with FST_ZD_UNCLEAN_SHUTDOWN when a request was cut or a resource failed to
  * close, so that every launcher derives the same exit code from it.
  */
+import cluster from 'node:cluster'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { ConnectionTracker, logStuck } from './connections'
@@ -131,7 +132,7 @@ export class Lifecycle {
     this.#delay = this.#state === 'ready' && this.#fastify.server.listening ? this.#timing.shutdownDelay : 0
     this.#steps.abortStartup()
     this.#setState('draining')
-    this.#tracker.startDraining()
+    this.#tracker.startDraining({ stopAccepting: cluster.isWorker })
     for (const listener of this.#drainListeners) this.#callSafely('onDrain', listener)
     this.#drainListeners.clear()
   }

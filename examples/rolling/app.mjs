@@ -6,7 +6,7 @@ import zeroDowntime from 'fastify-zero-downtime'
 
 const version = process.env.VERSION ?? 'v1'
 const plain = process.env.PLAIN === '1'
-const app = Fastify({ logger: { level: 'warn' } })
+const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
 
 if (plain) {
   app.get('/readyz', async () => ({ status: 'pass' }))
@@ -14,8 +14,7 @@ if (plain) {
 } else {
   await app.register(zeroDowntime, {
     shutdownDelay: Number(process.env.SHUTDOWN_DELAY ?? 1500),
-    drainTimeout: 5000,
-    signals: ['SIGTERM']
+    drainTimeout: 5000
   })
 }
 
