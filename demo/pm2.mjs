@@ -32,7 +32,7 @@ export function pm2Ecosystem ({ port, version, shutdownDelay, instances, killTim
  * Starts `instances` workers, puts them under load, reloads them `reloads` times (v1 -> v2 -> ...),
  * and reports every request's fate and how long each reload took.
  */
-export async function pm2Reload ({ instances = 3, reloads = 2, shutdownDelay = 1500, onProgress = () => {} } = {}) {
+export async function pm2Reload ({ instances = 3, reloads = 2, shutdownDelay = 1500, listenTimeout = 10000, killTimeout = 20000, onProgress = () => {} } = {}) {
   const home = mkdtempSync(join(tmpdir(), 'zd-pm2-'))
   const env = { ...process.env, PM2_HOME: home }
   const pm2 = (...args) => new Promise((resolve, reject) => {
@@ -40,7 +40,7 @@ export async function pm2Reload ({ instances = 3, reloads = 2, shutdownDelay = 1
   })
   const [port] = await freePorts(1)
   const ecosystem = join(home, 'ecosystem.config.js')
-  const writeEcosystem = (version) => writeFileSync(ecosystem, `module.exports = ${JSON.stringify(pm2Ecosystem({ port, version, shutdownDelay, instances }))}\n`)
+  const writeEcosystem = (version) => writeFileSync(ecosystem, `module.exports = ${JSON.stringify(pm2Ecosystem({ port, version, shutdownDelay, instances, listenTimeout, killTimeout }))}\n`)
   const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200
   const reloadMs = []
   try {
@@ -60,9 +60,7 @@ export async function pm2Reload ({ instances = 3, reloads = 2, shutdownDelay = 1
     }
     const settled = load.results.length
     await until(() => load.results.length >= settled + 200, 'traffic after the last reload')
-    onProgress('stopping the load')
     await load.stop()
-    onProgress('load stopped')
     const stored = new Map()
     const logs = join(home, 'logs')
     for (const file of readdirSync(logs).filter((f) => f.includes('-out'))) {

@@ -175,7 +175,7 @@ export class Health implements ZeroDowntimeHealth {
     this.#log.info(`zero-downtime: shutdown budget ${this.#assertBudget(this.#resources.timeouts)}`)
     const { shutdownDelay, drainTimeout } = this.#options
     const { total } = describeBudget({ shutdownDelay, drainTimeout, gracePeriod: 0, resourceTimeouts: this.#resources.timeouts })
-    for (const warning of launcherWarnings(total, this.#launchers)) this.#warnVisibly(warning)
+    for (const warning of launcherWarnings(total, this.#launchers, this.#options.signals)) this.#warnVisibly(warning)
     await this.#registry.start()
     const timeout = this.#options.startupTimeout
     if (timeout > 0 && this.state === 'starting') {

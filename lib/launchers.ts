@@ -8,6 +8,8 @@ export interface Launcher {
   killAfter: number | undefined
   /** The setting that raises it, with `%d` for the value to use. */
   setting: string
+  /** The signal it stops the process with, when it is not SIGTERM. */
+  signal?: string
 }
 
 export interface ProcessFacts {
@@ -72,16 +74,23 @@ export function detectLaunchers (facts: ProcessFacts = currentProcess()): Launch
     launchers.push({
       name: "PM2's kill_timeout",
       killAfter: Number.isFinite(killTimeout) ? killTimeout : undefined,
-      setting: 'set `kill_timeout: %d` in the ecosystem file (or `pm2 start --kill-timeout %d`)'
+      setting: 'set `kill_timeout: %d` in the ecosystem file (or `pm2 start --kill-timeout %d`)',
+      signal: facts.env.PM2_KILL_SIGNAL ?? 'SIGINT'
     })
   }
   return launchers
 }
 
-/** One warning per launcher that would kill the process before a shutdown of `needed` ms can end. */
-export function launcherWarnings (needed: number, launchers: Launcher[]): string[] {
+/**
+ * One warning per launcher setting that would drop requests: a kill before a shutdown of `needed`
+ * ms can end, or a stop signal the plugin does not listen for.
+ */
+export function launcherWarnings (needed: number, launchers: Launcher[], signals: readonly string[] | false): string[] {
   const warnings: string[] = []
-  for (const { name, killAfter, setting } of launchers) {
+  for (const { name, killAfter, setting, signal } of launchers) {
+    if (signal !== undefined && signals !== false && !signals.includes(signal)) {
+      warnings.push(`zero-downtime: ${name.split("'")[0]} stops the process with ${signal}, which the signals option (${signals.join(', ')}) leaves out: the process would die at once. Add "${signal}" to signals`)
+    }
     const fix = setting.replaceAll('%d', String(needed))
     if (killAfter === undefined) {
       warnings.push(`zero-downtime: cannot read ${name}; it must be at least ${needed} ms (the shutdown budget) or the shutdown is cut short: ${fix}`)

@@ -1,5 +1,6 @@
 import t from 'tap'
 import Fastify from 'fastify'
+import { Agent, request, type IncomingMessage } from 'node:http'
 import { build, get, logCollector, until } from './lib/helpers'
 import zeroDowntime = require('../lib/index')
 
@@ -288,4 +289,60 @@ t.test('drainTimeout: requests still in flight are logged and their sockets clos
   t.same(report, { clean: false, problems: ['1 request(s) still in flight after drainTimeout (100 ms)'] })
   t.match(await pending, { code: 'ECONNRESET' }, 'the stuck socket was closed')
   t.match(lines.find((l) => /still in flight/.test(String(l.msg))), { level: 50, req: { method: 'GET', url: '/stuck?token=[REDACTED]' }, ageMs: Number })
+})
+
+t.test('a direct close() under keep-alive load: the delay is kept, no request is refused (return503OnClosing left true)', async (t) => {
+  const app = await build(t, { shutdownDelay: 500 })
+  app.get('/', async () => 'hello')
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 })
+  t.teardown(() => agent.destroy())
+  const statuses: Array<number | string> = []
+  let closing = false
+  let duringDelay = 0
+  // A balancer's view: it polls readiness and stops sending once it fails (well within the delay).
+  const rotation = { in: true }
+  const balancer = (async () => {
+    while ((await get(app, '/readyz')).status === 200) await new Promise((resolve) => setTimeout(resolve, 50))
+    rotation.in = false
+  })()
+  const client = async (): Promise<void> => {
+    while (rotation.in) {
+      const status = await new Promise<number | string>((resolve) => {
+        request({ host: '127.0.0.1', port, path: '/', agent }, (res) => { res.resume().on('end', () => resolve(res.statusCode ?? 0)) })
+          .on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error')).end()
+      })
+      statuses.push(status)
+      if (closing && app.health.state === 'draining') duringDelay++
+    }
+  }
+  const clients = [client(), client(), client(), client()]
+  await until(() => statuses.length >= 50, 'load to start')
+  closing = true
+  await app.close()
+  await Promise.all([balancer, ...clients])
+  t.ok(duringDelay > 0, `${duringDelay} requests served during the delay`)
+  t.same([...new Set(statuses)], [200], `${statuses.length} requests, all 200`)
+})
+
+t.test('responses in flight when draining begins say Connection: close too', async (t) => {
+  const app = await build(t, { shutdownDelay: 200 })
+  let release: () => void = () => {}
+  let arrived: () => void = () => {}
+  const inHandler = new Promise<void>((resolve) => { arrived = resolve })
+  app.get('/held', async () => { arrived(); await new Promise<void>((resolve) => { release = resolve }); return 'held' })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const agent = new Agent({ keepAlive: true })
+  t.teardown(() => agent.destroy())
+  const response = new Promise<IncomingMessage>((resolve) => { request({ host: '127.0.0.1', port, path: '/held', agent }, resolve).end() })
+  await inHandler
+  const done = app.health.shutdown()
+  release()
+  const res = await response
+  res.resume()
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers.connection, 'close', 'the keep-alive client is told to leave with this very response')
+  await done
 })

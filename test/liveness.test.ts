@@ -7,7 +7,7 @@ import zeroDowntime = require('../lib/index')
 t.test('liveness holds an event-loop check by default, fed by under-pressure', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(zeroDowntime, { signals: false })
+  await app.register(zeroDowntime, { signals: false, shutdownDelay: 0 })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.ok(app.hasDecorator('memoryUsage'), 'under-pressure is registered')
   t.match(app.health.checks, [{ name: 'eventloop', critical: true }])
@@ -19,7 +19,7 @@ t.test('liveness holds an event-loop check by default, fed by under-pressure', a
 t.test('liveness: false leaves the group empty and under-pressure out', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(zeroDowntime, { signals: false, liveness: false })
+  await app.register(zeroDowntime, { signals: false, shutdownDelay: 0, liveness: false })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.notOk(app.hasDecorator('memoryUsage'))
   t.equal((await get(app, '/livez?verbose')).body, 'livez check passed\n')
@@ -33,7 +33,7 @@ for (const [threshold, message] of [
     const app = Fastify()
     t.teardown(() => app.close())
     await app.register(underPressure, { sampleInterval: 10 })
-    await app.register(zeroDowntime, { signals: false, details: 'always', liveness: threshold })
+    await app.register(zeroDowntime, { signals: false, shutdownDelay: 0, details: 'always', liveness: threshold })
     await until(() => (app as unknown as { memoryUsage: () => { heapUsed: number } }).memoryUsage().heapUsed > 0, 'a sample')
     await app.listen({ port: 0, host: '127.0.0.1' })
     t.equal((await get(app, '/livez')).status, 503)
@@ -47,7 +47,7 @@ t.test('a blocked event loop fails liveness', async (t) => {
   t.teardown(() => app.close())
   // The app's own under-pressure (sampling every 10 ms) is reused rather than registered twice.
   await app.register(underPressure, { sampleInterval: 10 })
-  await app.register(zeroDowntime, { signals: false, checkInterval: 20, checkTimeout: 20, liveness: { maxEventLoopDelay: 5 } })
+  await app.register(zeroDowntime, { signals: false, shutdownDelay: 0, checkInterval: 20, checkTimeout: 20, liveness: { maxEventLoopDelay: 5 } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const usage = (): number => (app as unknown as { memoryUsage: () => { eventLoopDelay: number } }).memoryUsage().eventLoopDelay
   await until(() => {
