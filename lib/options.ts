@@ -86,9 +86,15 @@ const DETAILS = ['never', 'authorized', 'always']
 const SIGNALS: unknown[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2']
 const TOP_LEVEL_KEYS = new Set(Object.keys(DEFAULTS).map((key) => key.split('.')[0]))
 
+// Map, Set, Date, RegExp and class instances are objects too, with no options in them.
 function isPlainObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+  if (typeof value !== 'object' || value === null) return false
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
 }
+
+/** Node's timers fire after 1 ms for anything longer. */
+export const MAX_TIMER = 2 ** 31 - 1
 
 function fail (name: string, value: unknown, expected: string): never {
   throw new InvalidOptionError(name, describe(value), expected)
@@ -104,8 +110,8 @@ function rejectUnknownKeys (name: string, value: Record<string, unknown>, known:
 /** A duration in milliseconds: finite, not negative, and above zero where zero makes no sense. */
 export function duration (name: string, value: unknown, fallback: number, { positive = false } = {}): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-    fail(name, value, positive ? 'a finite number of milliseconds above 0' : 'a finite number of milliseconds, 0 or more')
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0) || value > MAX_TIMER) {
+    fail(name, value, `${positive ? 'a number of milliseconds above 0' : 'a number of milliseconds, 0 or more'}, at most ${MAX_TIMER}`)
   }
   return value
 }

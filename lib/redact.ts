@@ -27,15 +27,23 @@ export function redact (text: string): string {
   return out
 }
 
+function messageOf (error: unknown): string {
+  if (typeof error === 'string') return error
+  if (!(error instanceof Error)) return `a thrown ${error === null ? 'null' : typeof error} (not an Error)`
+  const text = typeof error.message === 'string' ? error.message : `an error whose message is ${error.message === null ? 'null' : typeof error.message}`
+  const code = (error as { code?: unknown }).code
+  const message = typeof code === 'string' && !text.includes(code) ? `${code}: ${text}` : text
+  return message === '' ? String(error.name) : message
+}
+
 /** A short, redacted description of whatever a check threw. */
 export function describeError (error: unknown): string {
   let message: string
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code
-    message = typeof code === 'string' && !error.message.includes(code) ? `${code}: ${error.message}` : error.message
-    if (message === '') message = error.name
-  } else {
-    message = typeof error === 'string' ? error : 'non-error value thrown'
+  try {
+    message = messageOf(error)
+  } catch {
+    // A getter that throws, a revoked Proxy: nothing can be read, nothing is shown.
+    message = 'an error that cannot be read'
   }
   // Redact before cutting: a cut could split a secret so that no rule sees it.
   const redacted = redact(message)

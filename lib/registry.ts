@@ -37,6 +37,8 @@ interface CheckEntry extends RegisteredCheck {
   runs: number
   passedOnce: boolean
   inFlight: boolean
+  /** Runs that outlived their timeout and, ignoring their signal, have not settled yet. */
+  abandoned: number
   timer: NodeJS.Timeout | undefined
 }
 
@@ -49,6 +51,9 @@ export interface Verdict {
 
 const GROUPS = new Set<string>(['readiness', 'liveness', 'startup'])
 const STALE_AFTER_INTERVALS = 3
+// Runs abandoned at their timeout that may still hang at once: one hang does not stop the check,
+// and a check that always hangs does not pile up runs without bound.
+export const MAX_ABANDONED_RUNS = 3
 const RANK: Record<CheckStatus, number> = { pass: 0, warn: 1, fail: 2 }
 
 export function worst (statuses: Iterable<CheckStatus>): CheckStatus {
@@ -105,6 +110,7 @@ export class Registry {
       runs: 0,
       passedOnce: false,
       inFlight: false,
+      abandoned: 0,
       timer: undefined
     })
   }
@@ -163,13 +169,27 @@ export class Registry {
   }
 
   async #run (check: CheckEntry): Promise<void> {
-    // A run that outlived its timeout and ignores its signal is still in flight: never start a
-    // second one. Its outcome was already recorded as a timeout; staleness covers the rest.
     if (check.inFlight || this.#closing.signal.aborted) return
+    if (check.abandoned >= MAX_ABANDONED_RUNS) {
+      const output = `hung: ${check.abandoned} runs never settled after their timeout; no new run until one does`
+      return this.#record(check, { status: 'fail', time: Date.now(), duration: 0, output })
+    }
     check.inFlight = true
     const { outcome, settled } = runCheck(check.fn, check.timeout, this.#closing.signal)
-    settled.then(() => { check.inFlight = false }, /* c8 ignore next */ () => {})
-    this.#record(check, await outcome)
+    let done = false
+    let abandoned = false
+    settled.then(() => {
+      done = true
+      if (abandoned) check.abandoned--
+    }, /* c8 ignore next */ () => {})
+    const result = await outcome
+    check.inFlight = false
+    // Timed out and still running: abandoned, and counted until it settles.
+    if (!done) {
+      abandoned = true
+      check.abandoned++
+    }
+    this.#record(check, result)
   }
 
   #record (check: CheckEntry, outcome: CheckOutcome): void {

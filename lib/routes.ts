@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Health, Probe, ProbeLine, ProbeReport } from './health'
 import type { ResolvedOptions } from './options'
 import type { CheckGroup } from './registry'
+import { describeError, redact } from './redact'
 import { healthResponse, notFoundResponse, probeResponse } from './schemas'
 
 interface ProbeQuery { verbose?: string, exclude?: string | string[] }
@@ -32,14 +33,22 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
     config: { pressureHandler: neverShed }
   }
 
+  // authorize() is the app's code: bounded like a check, and what it throws is never logged whole
+  // (an HTTP client's error carries its request's headers).
   async function detailsAllowed (request: FastifyRequest): Promise<boolean> {
     if (options.details === 'always') return true
     if (options.authorize === undefined) return false
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<'expired'>((resolve) => { timer = setTimeout(resolve, options.checkTimeout, 'expired') })
     try {
-      return await options.authorize(request) === true
-    } catch (err) {
-      request.log.warn({ err }, 'authorize() threw: details withheld')
+      const answer = await Promise.race([options.authorize(request), expired])
+      if (answer === 'expired') request.log.warn(`authorize() did not answer within ${options.checkTimeout} ms: details withheld`)
+      return answer === true
+    } catch (error) {
+      request.log.warn({ reason: describeError(error) }, 'authorize() threw: details withheld')
       return false
+    } finally {
+      clearTimeout(timer)
     }
   }
 
@@ -95,8 +104,9 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
           if (last !== undefined) {
             entry.time = new Date(last.time).toISOString()
             entry.duration = last.duration
-            if (last.observedValue !== undefined) entry.observedValue = last.observedValue
-            if (last.observedUnit !== undefined) entry.observedUnit = last.observedUnit
+            // Under the same rule as the reason: shown only with details, and then redacted.
+            if (showOutput && last.observedValue !== undefined) entry.observedValue = typeof last.observedValue === 'string' ? redact(last.observedValue) : last.observedValue
+            if (showOutput && last.observedUnit !== undefined) entry.observedUnit = redact(last.observedUnit)
           }
           if (showOutput && reason !== undefined) entry.output = reason
           checks[check.name] = [entry]

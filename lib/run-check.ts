@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { CheckTimeoutError, InvalidCheckResultError, describe } from './errors'
 import { describeError } from './redact'
 
@@ -48,7 +49,8 @@ function toOutcome (value: unknown, time: number, duration: number): CheckOutcom
     if (result.output !== undefined) outcome.output = describeError(result.output)
     return outcome
   }
-  const shown = typeof value === 'object' && value !== null ? JSON.stringify(Object.keys(value)).slice(0, 80) : describe(value)
+  // The type and size, never the content: a returned string may be a secret.
+  const shown = typeof value === 'string' ? `a string of ${value.length} characters` : typeof value === 'object' && value !== null ? 'an object without a valid status' : describe(value)
   return { status: 'fail', time, duration, output: new InvalidCheckResultError(shown).message, invalid: true }
 }
 
@@ -59,6 +61,8 @@ function toOutcome (value: unknown, time: number, duration: number): CheckOutcom
  */
 export function runCheck (fn: CheckFunction, timeout: number, closing: AbortSignal): { outcome: Promise<CheckOutcome>, settled: Promise<void> } {
   const controller = new AbortController()
+  // One listener per check in flight on the shared closing signal: as many as there are checks.
+  setMaxListeners(0, closing)
   const onClosing = (): void => controller.abort(closing.reason)
   closing.addEventListener('abort', onClosing, { once: true })
   const started = performance.now()

@@ -32,9 +32,9 @@ t.test('false turns parts off', async (t) => {
 const bad: Array<[string, unknown, RegExp]> = [
   ['not an object', 'yes', /"options": got "yes", expected an object/],
   ['unknown key', { shutdownDelya: 1 }, /"shutdownDelya".*no such option/],
-  ['negative duration', { shutdownDelay: -1 }, /"shutdownDelay": got -1, expected a finite number of milliseconds, 0 or more/],
+  ['negative duration', { shutdownDelay: -1 }, /"shutdownDelay": got -1, expected a number of milliseconds, 0 or more, at most 2147483647/],
   ['non-finite duration', { drainTimeout: Infinity }, /"drainTimeout": got Infinity/],
-  ['zero where positive', { gracePeriod: 0 }, /"gracePeriod": got 0, expected a finite number of milliseconds above 0/],
+  ['zero where positive', { gracePeriod: 0 }, /"gracePeriod": got 0, expected a number of milliseconds above 0, at most 2147483647/],
   ['string duration', { closeTimeout: '5s' }, /"closeTimeout": got "5s"/],
   ['path without slash', { routes: { ready: 'readyz' } }, /"routes.ready": got "readyz", expected a path starting with "\/"/],
   ['path with space', { routes: { live: '/a b' } }, /"routes.live"/],

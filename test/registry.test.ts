@@ -71,10 +71,10 @@ t.test('results: nothing is pass, a status object is used, throwing and garbage 
   t.match(byName.throws, { status: 'fail', output: 'boom' })
   t.match(byName.rejects, { status: 'fail', output: 'EHOSTUNREACH: no route' })
   t.match(byName['string-thrown'], { status: 'fail', output: 'plain string' })
-  t.match(byName['number-thrown'], { status: 'fail', output: 'non-error value thrown' })
+  t.match(byName['number-thrown'], { status: 'fail', output: 'a thrown number (not an Error)' })
   t.match(byName['empty-error'], { status: 'fail', output: 'Error' })
-  t.match(byName.garbage, { status: 'fail', output: /invalid result: .* got "ok"/ })
-  t.match(byName['garbage-object'], { status: 'fail', output: /got \["ok"\]/ })
+  t.match(byName.garbage, { status: 'fail', output: /invalid result: .* got a string of 2 characters/ })
+  t.match(byName['garbage-object'], { status: 'fail', output: /got an object without a valid status/ })
   t.match(byName['bad-value'], { status: 'fail' })
   t.ok(lines.some((l) => l.level === 50 && /health check "garbage" returned an invalid result/.test(String(l.msg))), 'garbage gets a clear log line')
   t.notOk(lines.some((l) => l.check === 'void'), 'a first pass logs nothing')
@@ -92,20 +92,6 @@ t.test('a timeout aborts the signal and fails, not before the timeout', async (t
   t.ok(Date.now() - started >= 45, 'not before the timeout')
   t.match(aborted, { code: 'FST_ZD_CHECK_TIMEOUT' })
   t.match(app.health.checks.find((c) => c.name === 'slow')?.last, { status: 'fail', output: 'timeout: no result within 50 ms' })
-})
-
-t.test('a hung check that ignores its signal is never started twice; its result goes stale', async (t) => {
-  const app = await build(t, { liveness: false })
-  let starts = 0
-  app.health.check('hung', () => { starts++; return new Promise<void>(() => {}) }, { timeout: 20, interval: 30 })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const hung = app.health.checks[0]
-  await until(() => Date.now() - (hung.last?.time ?? 0) > 100, 'the result to go stale')
-  t.equal(starts, 1)
-  t.equal(hung.runs, 1)
-  const body = (await get(app, '/readyz?verbose')).body
-  t.match(body, /\[-\]hung failed: reason withheld/)
-  t.match(app.health.report('ready').lines, [{ name: 'startup', ok: false, reason: 'in progress' }, { name: 'hung', reason: /stale/ }])
 })
 
 t.test('the check rate does not depend on the probe rate', async (t) => {
