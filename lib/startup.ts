@@ -38,7 +38,6 @@ export class StartupTasks {
   async run (log: FastifyBaseLogger): Promise<void> {
     this.#started = true
     for (const task of this.#tasks) {
-      if (this.#controller.signal.aborted) return
       try {
         await task.fn({ signal: this.#controller.signal })
         // A task that returns once aborted did not finish its work.

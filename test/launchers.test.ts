@@ -2,7 +2,10 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
-import { detectLaunchers, launcherWarnings, type ProcessFacts } from '../lib/launchers'
+import Fastify from 'fastify'
+import { currentProcess, detectLaunchers, launcherWarnings, type ProcessFacts } from '../lib/launchers'
+import zeroDowntime = require('../lib/index')
+import { logCollector } from './lib/helpers'
 import { spawnFixture } from './lib/process'
 
 const CLI = join(__dirname, '..', 'node_modules', 'fastify-cli', 'cli.js')
@@ -92,4 +95,36 @@ t.test('two instances in one process: the worst exit code wins', async (t) => {
   t.same(await app.exited, { code: 1, signal: null })
   t.ok(app.lines.some((l) => l.msg === 'service: closed'), 'the clean service still finished its sequence')
   t.ok(app.lines.some((l) => /shutdown failed \(exit code 1\)/.test(String(l.msg)) && /exporter/.test(String(l.reason))))
+})
+
+t.test('the process command line is read from /proc where there is one', async (t) => {
+  const line = currentProcess().commandLine()
+  if (line === undefined) return t.skip('no /proc on this system')
+  t.ok(line.some((arg) => arg.endsWith('launchers.test.ts')), 'names this test file')
+})
+
+t.test('a fastify-cli whose args.js cannot be loaded: the delay is unknown, and said so', async (t) => {
+  const fake = '/nonexistent/fastify-cli/cli.js'
+  t.match(detectLaunchers(facts({}, fake, [process.execPath, fake, 'start', '-g', '9000', 'app.js'])), [{ killAfter: undefined }])
+})
+
+t.test('under PM2: a warning through the logger, and `ready` sent once every instance is ready and listening', async (t) => {
+  const sent: unknown[] = []
+  const originalSend = process.send
+  // PM2's IPC channel cannot be had inside the test runner: process.send stands in for it here;
+  // the real PM2 is driven by test/rolling.test.ts (pm2 reload).
+  process.send = ((message: unknown) => { sent.push(message); return true }) as typeof process.send
+  process.env.pm_id = '0'
+  t.teardown(() => { process.send = originalSend; delete process.env.pm_id })
+  const { stream, lines } = logCollector()
+  const service = Fastify({ logger: { stream, level: 'warn' } })
+  const metrics = Fastify()
+  t.teardown(async () => { await service.close(); await metrics.close() })
+  await service.register(zeroDowntime, { shutdownDelay: 0 })
+  await metrics.register(zeroDowntime, { shutdownDelay: 0 })
+  await service.listen({ port: 0, host: '127.0.0.1' })
+  t.same(sent, [], 'not while the metrics server is not listening')
+  t.ok(lines.some((l) => /PM2's kill_timeout is 1600 ms, shorter than the shutdown budget \(11000 ms\)/.test(String(l.msg))), 'the warning went to the logger')
+  await metrics.listen({ port: 0, host: '127.0.0.1' })
+  t.same(sent, ['ready'])
 })

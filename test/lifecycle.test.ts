@@ -3,6 +3,7 @@ import Fastify from 'fastify'
 import { Agent, request, type IncomingMessage } from 'node:http'
 import { build, get, logCollector, until } from './lib/helpers'
 import zeroDowntime = require('../lib/index')
+import { ConnectionTracker } from '../lib/connections'
 
 type State = zeroDowntime.LifecycleState
 
@@ -345,4 +346,24 @@ t.test('responses in flight when draining begins say Connection: close too', asy
   t.equal(res.statusCode, 200)
   t.equal(res.headers.connection, 'close', 'the keep-alive client is told to leave with this very response')
   await done
+})
+
+t.test('in a cluster worker, the listener closes when draining begins; open connections are still served', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  app.get('/', async () => 'hello')
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  t.teardown(() => agent.destroy())
+  const send = async (): Promise<IncomingMessage> => await new Promise((resolve, reject) => { request({ host: '127.0.0.1', port, path: '/', agent }, resolve).on('error', reject).end() })
+  ;(await send()).resume()
+  const tracker = new ConnectionTracker(app.server)
+  t.teardown(() => tracker.detach())
+  tracker.startDraining({ stopAccepting: true })
+  t.equal(app.server.listening, false, 'no new connection is accepted')
+  const res = await send()
+  res.resume()
+  t.equal(res.statusCode, 200, 'the open keep-alive connection was not closed under its client')
+  t.equal(res.headers.connection, 'close')
 })
