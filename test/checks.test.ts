@@ -219,3 +219,60 @@ t.test('while a check hangs in a blackhole, the probe answers at once from the l
   t.equal((await get(app, '/readyz')).status, 503)
   proxy.setMode('pass')
 })
+
+t.test('checks.postgres(pool): a timed-out client is destroyed, never returned to the pool', async (t) => {
+  const url = await service(t, 'postgres')
+  if (url === undefined) return
+  const proxy = new FaultProxy(Number(url.port), url.hostname)
+  await proxy.listen()
+  const pool = new pg.Pool({ connectionString: withPort(url, proxy.port).href, max: 1 })
+  t.teardown(async () => { await pool.end(); await proxy.stop() })
+  const check = checks.postgres(pool)
+  t.match(await run(check), { status: 'pass' })
+  // The pooled connection dies mid-query: what is sent on it is lost for good.
+  proxy.dropOpen()
+  t.match(await run(check, 100), { status: 'fail', output: 'timeout: no result within 100 ms' })
+  // Returned to the pool, that client would take every later query with it.
+  t.match(await run(check, 2000), { status: 'pass' }, 'the next run gets a fresh connection')
+  t.equal(pool.waitingCount, 0)
+})
+
+t.test('checks.postgres(pool) against a server that accepts and never answers: one connection attempt at a time', async (t) => {
+  const url = await service(t, 'postgres')
+  if (url === undefined) return
+  const proxy = new FaultProxy(Number(url.port), url.hostname)
+  await proxy.listen()
+  const pool = new pg.Pool({ connectionString: withPort(url, proxy.port).href, max: 3 })
+  t.teardown(async () => { await pool.end(); await proxy.stop() })
+  const check = checks.postgres(pool)
+  t.match(await run(check), { status: 'pass' })
+  proxy.setMode('blackhole')
+  const outputs = new Set<string | undefined>()
+  for (let i = 0; i < 20; i++) outputs.add((await run(check, 20)).output)
+  t.same([...outputs].sort(), [
+    "FST_ZD_REQUEST_PENDING: the previous run's request has not ended (the driver cannot cancel it): no second one is sent; bound it with the driver's own timeout (pg connectionTimeoutMillis, mysql2 connectTimeout, ioredis commandTimeout)",
+    'timeout: no result within 20 ms'
+  ])
+  t.equal(pool.waitingCount, 0, 'no request of the check waits for a pool client')
+  t.ok(pool.totalCount <= 2, `${pool.totalCount} pool clients: the timed-out one destroyed, at most one attempt pending`)
+  t.equal(await Promise.race([pool.query('SELECT 1').then(() => 'served'), new Promise((resolve) => setTimeout(resolve, 50, 'queued'))]), 'queued', '(the server answers no one)')
+  proxy.setMode('pass')
+  await untilStatus(check, 'pass', 'recovery once the server answers')
+  t.equal(pool.waitingCount, 0)
+})
+
+t.test('checks.redis() against a server that accepts and never answers: one PING in the queue, shared by later runs', async (t) => {
+  const url = await service(t, 'redis')
+  if (url === undefined) return
+  const proxy = new FaultProxy(Number(url.port), url.hostname)
+  await proxy.listen()
+  const client = new IORedis(withPort(url, proxy.port).href, { maxRetriesPerRequest: 0 })
+  t.teardown(async () => { client.disconnect(); await proxy.stop() })
+  const check = checks.redis(client)
+  await untilStatus(check, 'pass', 'the client to connect')
+  proxy.setMode('blackhole')
+  for (let i = 0; i < 20; i++) t.equal((await run(check, 10)).status, 'fail')
+  t.equal((client as unknown as { commandQueue: { length: number } }).commandQueue.length, 1, 'one PING waiting, not twenty')
+  proxy.setMode('pass')
+  t.match(await run(check), { status: 'pass' }, 'the next run reads the answer to that PING')
+})

@@ -2,6 +2,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { build, get, logCollector, until } from './lib/helpers'
 import zeroDowntime = require('../lib/index')
+import { describeError } from '../lib/redact'
 
 t.test('checks that throw odd things: the app starts, and the check keeps being scheduled', async (t) => {
   const revoked = Proxy.revocable({}, {})
@@ -138,4 +139,34 @@ t.test('a check that always hangs: at most 3 runs abandoned, readiness fails nam
   t.match(app.health.checks[0].last?.output, /hung: 3 runs never settled after their timeout/)
   t.equal((await get(app, '/readyz')).status, 503)
   t.equal((await get(app, '/livez')).status, 200, 'liveness is not touched: a readiness check cannot restart the pod')
+})
+
+t.test('a critical check answering warn counts as passed for startup', async (t) => {
+  const app = await build(t, { liveness: false })
+  app.health.check('degraded', () => ({ status: 'warn', output: 'slow' }), { critical: true })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(() => app.health.state === 'ready', 'ready')
+  t.equal((await get(app, '/readyz')).status, 200)
+  t.equal(JSON.parse((await get(app, '/readyz')).body).status, 'warn')
+})
+
+t.test('once ready, the startup timer is cleared: startupTimeout never fires later', async (t) => {
+  const { stream, lines } = logCollector()
+  const app = await build(t, { liveness: false, startupTimeout: 100, checkInterval: 300, checkTimeout: 100 }, { logger: { stream, level: 'info' } })
+  let runs = 0
+  app.health.check('db', () => { runs++ })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(() => app.health.state === 'ready', 'ready')
+  // The next run comes at least 270 ms later: past the 100 ms startupTimeout.
+  await until(() => runs >= 2, 'a later run')
+  t.notOk(lines.some((l) => /startup failed/.test(String(l.msg))), 'no startup failure logged after ready')
+  t.same(app.health.report('startup'), { status: 'pass', lines: [{ name: 'startup', ok: true, reason: undefined }] })
+})
+
+t.test('a long message is redacted before it is cut: no part of a secret straddles the cut', async (t) => {
+  const secret = 'Zq7rP2vX9kLm4Tn8'
+  for (let pad = 470; pad <= 500; pad++) {
+    const out = describeError(new Error('x'.repeat(pad) + ` postgres://app:${secret}@db/app`))
+    for (let i = 0; i + 6 <= secret.length; i++) t.notOk(out.includes(secret.slice(i, i + 6)), `pad ${pad}: ${secret.slice(i, i + 6)}`)
+  }
 })

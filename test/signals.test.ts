@@ -176,3 +176,11 @@ t.test('shutdownOnError: an uncaught exception runs the shutdown, then exits 1',
   t.ok(app.lines.some((l) => /uncaught error: shutting down/.test(String(l.msg)) && l.reason === 'bug in a timer callback'))
   t.ok(app.lines.some((l) => /closing -> closed/.test(String(l.msg))))
 })
+
+t.test('SIGTERM before listen(), during the first round of checks: exits at once, not after the round', async (t) => {
+  const app = await spawnFixture(t, 'slow-first-round', {}, /^first round: slow-db running$/)
+  const signalled = Date.now()
+  app.child.kill('SIGTERM')
+  t.same(await app.exited, { code: 0, signal: null })
+  t.ok(Date.now() - signalled < 2500, `exited ${Date.now() - signalled} ms after SIGTERM (the first round takes 4000 ms)`)
+})

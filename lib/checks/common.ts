@@ -1,4 +1,4 @@
-import { InvalidClientError, describe } from '../errors'
+import { InvalidClientError, PendingRequestError, describe } from '../errors'
 import type { CheckFunction, CheckResult } from '../run-check'
 
 /** How a built-in check closes the client it was given, for `check(name, fn, { close: true })`. */
@@ -39,6 +39,26 @@ export async function abortable<T> (work: Promise<T>, signal: AbortSignal, late:
       reject(error)
     })
   })
+}
+
+/**
+ * A request the driver cannot cancel (a pool's connection attempt, a command queued on the one
+ * connection) goes on after the check's timeout, holding what it holds. Never two at once, so a
+ * server that accepts and never answers cannot fill a pool or a command queue: while one is
+ * pending, the next run fails at once, or, with `share` (a reply anyone may read, like PONG),
+ * waits for that same request.
+ */
+export function oneAtATime<T> (request: () => Promise<T>, { share = false } = {}): () => Promise<T> {
+  let pending: Promise<T> | undefined
+  return async () => {
+    if (pending !== undefined && !share) throw new PendingRequestError()
+    if (pending === undefined) {
+      const attempt = request()
+      pending = attempt
+      attempt.then(() => { pending = undefined }, () => { pending = undefined })
+    }
+    return await pending
+  }
 }
 
 /** Runs one round trip and reports its duration in milliseconds. */

@@ -1,4 +1,4 @@
-import { abortable, hasMethods, invalidClient, timed, withClose, type BuiltInCheck } from './common'
+import { abortable, hasMethods, invalidClient, oneAtATime, timed, withClose, type BuiltInCheck } from './common'
 
 type Callback<T> = (error: Error | null, value: T) => void
 interface Connection { ping: (cb: Callback<unknown>) => void, destroy: () => void, release?: () => void, end: (cb?: Callback<unknown>) => void }
@@ -19,8 +19,10 @@ export function mysql (client: unknown): BuiltInCheck {
   const inner = (client as { pool?: unknown, connection?: unknown } | null)?.pool ?? (client as { connection?: unknown } | null)?.connection ?? client
   if (hasMethods(inner, 'getConnection', 'end')) {
     const pool = inner as unknown as Pool
+    // A pending getConnection() holds its pool slot (or its place in the queue) until connectTimeout.
+    const getConnection = oneAtATime(async () => await promised<Connection>((cb) => pool.getConnection(cb)))
     return withClose(async ({ signal }) => await timed(async () => {
-      const connection = await abortable(promised<Connection>((cb) => pool.getConnection(cb)), signal, (late) => late.destroy())
+      const connection = await abortable(getConnection(), signal, (late) => late.destroy())
       try {
         await abortable(promised((cb) => connection.ping(cb)), signal)
         connection.release?.()

@@ -1,4 +1,4 @@
-import { abortable, hasMethods, invalidClient, timed, withClose, type BuiltInCheck } from './common'
+import { abortable, hasMethods, invalidClient, oneAtATime, timed, withClose, type BuiltInCheck } from './common'
 
 type Rows = Array<Record<string, unknown>>
 interface PoolClient {
@@ -40,9 +40,12 @@ export function postgresRunner (factory: string, client: unknown): PostgresRunne
   }
   if (hasMethods(client, 'connect', 'query', 'end') && typeof (client as { waitingCount?: unknown }).waitingCount === 'number') {
     const pool = client as unknown as PgPool
+    // pg cannot cancel a connection attempt: one abandoned at the timeout keeps its pool slot until
+    // the server answers (or connectionTimeoutMillis).
+    const connect = oneAtATime(async () => await pool.connect())
     return {
       query: async (text, params, signal) => {
-        const pooled = await abortable(pool.connect(), signal, (late) => late.release(true))
+        const pooled = await abortable(connect(), signal, (late) => late.release(true))
         // A checked-out client whose connection drops emits 'error': with no listener, the app crashes.
         pooled.on('error', ignore)
         const outcome = await abortable(pooled.query(text, params), signal).then(({ rows }) => ({ rows }), (error: unknown) => ({ error }))

@@ -1,4 +1,4 @@
-import { abortable, hasMethods, invalidClient, timed, withClose, type BuiltInCheck } from './common'
+import { abortable, hasMethods, invalidClient, oneAtATime, timed, withClose, type BuiltInCheck } from './common'
 
 interface IoRedis { status: string, ping: () => Promise<string>, quit: () => Promise<unknown> }
 interface NodeRedis { isReady: boolean, ping: () => Promise<string>, close: () => Promise<unknown> }
@@ -23,7 +23,8 @@ export function redis (client: unknown): BuiltInCheck {
   } else {
     return invalidClient('redis', EXPECTED, client)
   }
-  const ping = (client as { ping: () => Promise<string> }).ping.bind(client)
+  // A PING sent stays in the client's command queue until the server answers or the connection drops.
+  const ping = oneAtATime((client as { ping: () => Promise<string> }).ping.bind(client), { share: true })
   return withClose(async ({ signal }) => {
     const notReady = ready()
     if (notReady !== undefined) return { status: 'fail', output: notReady }

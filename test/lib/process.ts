@@ -18,7 +18,7 @@ export interface Fixture {
  * Spawns a fixture app under the same TypeScript loader and coverage as the test, and resolves once
  * it listens. Its pino log lines (stdout) are parsed and can be waited on.
  */
-export async function spawnFixture (t: { teardown: (fn: () => unknown) => void }, name: string, env: Record<string, string> = {}): Promise<Fixture> {
+export async function spawnFixture (t: { teardown: (fn: () => unknown) => void }, name: string, env: Record<string, string> = {}, started: RegExp = /^Server listening at /): Promise<Fixture> {
   const child = spawn(process.execPath, [...process.execArgv, join(__dirname, '..', 'fixtures', `${name}.ts`)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -46,7 +46,7 @@ export async function spawnFixture (t: { teardown: (fn: () => unknown) => void }
       exited.then(({ code }) => { throw new Error(`${name} exited (${code}) before logging ${String(match)}; stderr: ${stderr}`) })
     ])
   }
-  const listening = await waitFor(/^Server listening at /)
-  const port = Number(/:(\d+)$/.exec(String(listening.msg))?.[1])
+  const listening = await waitFor(started)
+  const port = Number(/:(\d+)$/.exec(String(listening.msg))?.[1] ?? 0)
   return { child, port, lines, waitFor, exited, stderr: () => stderr }
 }

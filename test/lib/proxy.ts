@@ -10,7 +10,7 @@ export type ProxyMode = 'pass' | 'blackhole' | 'reset'
  */
 export class FaultProxy {
   readonly #server: Server
-  readonly #pairs = new Set<{ client: Socket, upstream: Socket }>()
+  readonly #pairs = new Set<{ client: Socket, upstream: Socket, dropped: boolean }>()
   #mode: ProxyMode = 'pass'
   port = 0
 
@@ -40,9 +40,14 @@ export class FaultProxy {
     for (const pair of this.#pairs) this.#apply(pair)
   }
 
+  /** What clients send on the connections open now is lost for good (a server that died mid-query); new connections pass. */
+  dropOpen (): void {
+    for (const pair of this.#pairs) pair.dropped = true
+  }
+
   #accept (client: Socket): void {
     const upstream = connect(this.targetPort, this.targetHost)
-    const pair = { client, upstream }
+    const pair = { client, upstream, dropped: false }
     this.#pairs.add(pair)
     const drop = (): void => {
       this.#pairs.delete(pair)
@@ -51,7 +56,7 @@ export class FaultProxy {
     }
     client.on('error', drop).on('close', drop)
     upstream.on('error', drop).on('close', drop)
-    client.on('data', (data) => upstream.write(data))
+    client.on('data', (data) => { if (!pair.dropped) upstream.write(data) })
     upstream.on('data', (data) => client.write(data))
     this.#apply(pair)
   }
