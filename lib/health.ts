@@ -7,7 +7,7 @@ import { launcherWarnings, type Launcher } from './launchers'
 import { InvalidArgumentError, describe } from './errors'
 import { assertFunction } from './names'
 import type { ResolvedOptions } from './options'
-import { redact } from './redact'
+import { describeError, redact } from './redact'
 import { liveReport, oneReport, readyReport, startupReport, type LifecycleSnapshot, type LifecycleState, type Probe, type ProbeReport } from './probes'
 import { Registry, type CheckGroup, type CheckOptions, type RegisteredCheck, type Verdict } from './registry'
 import { Resources, type CloseFunction, type ResourceOptions } from './resources'
@@ -188,7 +188,7 @@ export class Health implements ZeroDowntimeHealth {
       if (this.#startup.failure !== undefined) return clearTimeout(this.#startupTimer)
       this.#registry.rerunUnpassed()
       this.#evaluateStartup()
-    }, /* c8 ignore next */ (err) => this.#log.error({ err }, 'startup failed'))
+    }, /* c8 ignore next */ (err) => this.#log.error({ reason: describeError(err) }, 'startup failed'))
   }
 
   /** A close began before the instance was ready: startup tasks and the first round give up. */

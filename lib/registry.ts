@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { InvalidArgumentError, TooLateError, describe } from './errors'
 import { assertFunction, assertNewName } from './names'
 import { duration } from './options'
+import { describeError } from './redact'
 import { runCheck, type CheckFunction, type CheckOutcome, type CheckStatus } from './run-check'
 
 export type CheckGroup = 'readiness' | 'liveness' | 'startup'
@@ -165,7 +166,7 @@ export class Registry {
   }
 
   #cycle (check: CheckEntry): void {
-    this.#run(check).then(() => this.#schedule(check), /* c8 ignore next */ (err) => this.#log.error({ err }, 'health check scheduling failed'))
+    this.#run(check).then(() => this.#schedule(check), /* c8 ignore next */ (err) => this.#log.error({ reason: describeError(err) }, 'health check scheduling failed'))
   }
 
   async #run (check: CheckEntry): Promise<void> {

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { describeError, redact } from '../lib/redact'
+import { build, get, logCollector } from './lib/helpers'
 
 // Generated, not listed: secrets of random shapes, placed where credentials stand (after a
 // secret-like word with any separator and quoting, in URLs, headers, DSNs, dumps) or standing alone
@@ -112,4 +113,37 @@ t.test('what is useful stays readable', async (t) => {
     'ERR_SOCKET_CLOSED: socket closed by peer'
   ]) t.equal(redact(text), text)
   t.equal(redact('postgres://app:pw@db:5432/app'), 'postgres://[REDACTED]@db:5432/app')
+})
+
+t.test('through the plugin: no generated secret in any body, header or log line, in every details mode', async (t) => {
+  const sample = cases.filter((_, i) => i % 15 === 0)
+  const modes = [
+    { details: 'never' as const },
+    { details: 'authorized' as const, authorize: () => false, label: 'authorized, denied' },
+    { details: 'authorized' as const, authorize: () => true, label: 'authorized, allowed' },
+    { details: 'always' as const }
+  ]
+  for (const { label, ...options } of modes) {
+    const { stream, lines } = logCollector()
+    const app = await build(t, { liveness: false, ...options }, { logger: { stream, level: 'trace' } })
+    sample.forEach(({ message }, i) => {
+      const kind = i % 4
+      app.health.check(`c${i}`, () => {
+        if (kind === 0) throw new Error(message)
+        if (kind === 1) return { status: 'fail', output: message, observedValue: message, observedUnit: message }
+        if (kind === 2) throw message
+        return message as never
+      }, { critical: i % 2 === 0, groups: i % 3 === 0 ? ['liveness', 'readiness'] : ['readiness'] })
+    })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    let seen = ''
+    for (const path of ['/livez?verbose', '/readyz?verbose', '/startupz?verbose', '/health', '/readyz/c1?verbose', '/livez/c0?verbose', '/readyz', '/health?verbose']) {
+      const response = await get(app, path)
+      seen += JSON.stringify(response.headers) + response.body
+    }
+    await app.close()
+    seen += lines.map((line) => JSON.stringify(line)).join('\n')
+    const leaked = sample.filter(({ secret }) => leaks(seen, secret)).map(({ form }) => form)
+    t.same(leaked, [], `${label ?? options.details}: ${sample.length} checks, no secret anywhere`)
+  }
 })
