@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import pg from 'pg'
 import postgresJs from 'postgres'
 import mysql2 from 'mysql2'
@@ -220,15 +220,23 @@ t.test('while a check hangs in a blackhole, the probe answers at once from the l
   proxy.setMode('pass')
 })
 
-t.test('checks.postgres(pool): a timed-out client is destroyed, never returned to the pool', async (t) => {
+/** A pg Pool of `max` clients through a fault proxy, and its check, passing once; undefined without PostgreSQL. */
+async function pgPoolBehindProxy (t: Test, max: number): Promise<{ pool: pg.Pool, proxy: FaultProxy, check: CheckFunction } | undefined> {
   const url = await service(t, 'postgres')
   if (url === undefined) return
   const proxy = new FaultProxy(Number(url.port), url.hostname)
   await proxy.listen()
-  const pool = new pg.Pool({ connectionString: withPort(url, proxy.port).href, max: 1 })
+  const pool = new pg.Pool({ connectionString: withPort(url, proxy.port).href, max })
   t.teardown(async () => { await pool.end(); await proxy.stop() })
   const check = checks.postgres(pool)
   t.match(await run(check), { status: 'pass' })
+  return { pool, proxy, check }
+}
+
+t.test('checks.postgres(pool): a timed-out client is destroyed, never returned to the pool', async (t) => {
+  const setup = await pgPoolBehindProxy(t, 1)
+  if (setup === undefined) return
+  const { pool, proxy, check } = setup
   // The pooled connection dies mid-query: what is sent on it is lost for good.
   proxy.dropOpen()
   t.match(await run(check, 100), { status: 'fail', output: 'timeout: no result within 100 ms' })
@@ -238,14 +246,9 @@ t.test('checks.postgres(pool): a timed-out client is destroyed, never returned t
 })
 
 t.test('checks.postgres(pool) against a server that accepts and never answers: one connection attempt at a time', async (t) => {
-  const url = await service(t, 'postgres')
-  if (url === undefined) return
-  const proxy = new FaultProxy(Number(url.port), url.hostname)
-  await proxy.listen()
-  const pool = new pg.Pool({ connectionString: withPort(url, proxy.port).href, max: 3 })
-  t.teardown(async () => { await pool.end(); await proxy.stop() })
-  const check = checks.postgres(pool)
-  t.match(await run(check), { status: 'pass' })
+  const setup = await pgPoolBehindProxy(t, 3)
+  if (setup === undefined) return
+  const { pool, proxy, check } = setup
   proxy.setMode('blackhole')
   const outputs = new Set<string | undefined>()
   for (let i = 0; i < 20; i++) outputs.add((await run(check, 20)).output)
