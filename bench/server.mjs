@@ -1,26 +1,43 @@
 // The server side of the benchmarks, one process per mode, so that the load generator does not
 // share its event loop. Prints its URL on stdout once listening.
+//   bare            a plain Fastify app, no plugin: `/` and `/bare` (returns { status: 'pass' })
+//   plugin          the same app with fastify-zero-downtime and CHECKS checks (default 5)
+//   under-pressure  the same app with @fastify/under-pressure's /status running the same checks
+//   terminus        the same app with @godaddy/terminus's /readyz running the same checks
+//   shutdown        the plugin with signal handling, for SIGTERM-to-exit
+// Every check is a 1 ms round trip to a pretend dependency; /queries counts them.
 import Fastify from 'fastify'
-import zeroDowntime from 'fastify-zero-downtime'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 const mode = process.env.BENCH_MODE ?? 'plugin'
+const checks = Number(process.env.CHECKS ?? 5)
 const app = Fastify({ logger: false, keepAliveTimeout: 60000 })
-let runs = 0
+let queries = 0
+const dependency = async () => { queries++; await sleep(1) }
+const allChecks = async () => { await Promise.all(Array.from({ length: checks }, dependency)) }
 
-if (mode !== 'bare') {
+if (mode === 'plugin' || mode === 'shutdown') {
+  const { default: zeroDowntime } = await import('fastify-zero-downtime')
   await app.register(zeroDowntime, {
     signals: mode === 'shutdown' ? ['SIGTERM'] : false,
     shutdownDelay: 0,
     checkInterval: Number(process.env.CHECK_INTERVAL ?? 1000)
   })
-  for (let i = 0; i < 5; i++) app.health.check(`dep-${i}`, async () => { if (i === 0) runs++ })
+  for (let i = 0; i < checks; i++) app.health.check(`dep-${i}`, dependency)
+} else if (mode === 'under-pressure') {
+  const { default: underPressure } = await import('@fastify/under-pressure')
+  await app.register(underPressure, { exposeStatusRoute: '/status', healthCheck: async () => { await allChecks(); return true } })
 }
 
-const probeSchema = { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } }
-// The same body as /readyz, with the same kind of schema: what a probe costs beyond a plain route.
-app.get('/bare', { schema: probeSchema }, async () => ({ status: 'pass' }))
+app.get('/bare', async () => ({ status: 'pass' }))
 app.get('/', async () => ({ hello: 'world' }))
-app.get('/runs', async () => ({ runs }))
+app.get('/queries', async () => ({ queries }))
+
+if (mode === 'terminus') {
+  await app.ready()
+  const { createTerminus } = await import('@godaddy/terminus')
+  createTerminus(app.server, { healthChecks: { '/readyz': allChecks } })
+}
 
 const url = await app.listen({ port: 0, host: '127.0.0.1' })
 process.stdout.write(`${url}\n`)

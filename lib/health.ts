@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { ZeroDowntimeHealth } from './api'
 import { kClose, type BuiltInCheck } from './checks/common'
 import { SCHEMA_CHECK } from './checks/schema'
+import { AnswerCache, type Answer } from './answers'
 import { assertBudget, describeBudget } from './budget'
 import { launcherWarnings, type Launcher } from './launchers'
 import { InvalidArgumentError, describe } from './errors'
@@ -41,13 +42,19 @@ export class Health implements ZeroDowntimeHealth {
   #startupTimer: NodeJS.Timeout | undefined
 
   readonly #launchers: Launcher[]
+  readonly #answers: AnswerCache
 
   constructor (fastify: FastifyInstance, options: ResolvedOptions, launchers: Launcher[]) {
     this.#launchers = launchers
     this.#fastify = fastify
     this.#log = fastify.log
     this.#options = options
-    this.#registry = new Registry(this.#log, { interval: options.checkInterval, timeout: options.checkTimeout }, () => this.#evaluateStartup())
+    this.#registry = new Registry(this.#log, { interval: options.checkInterval, timeout: options.checkTimeout }, () => {
+      this.#answers.invalidate()
+      this.#evaluateStartup()
+    })
+    this.#answers = new AnswerCache(() => this.#registry.staleAt())
+    this.#startup.onChange(() => this.#answers.invalidate())
     this.#resources = new Resources(options.closeTimeout)
     // At registration without resources; again as each resource is added, and at start.
     this.#assertBudget([])
@@ -55,6 +62,12 @@ export class Health implements ZeroDowntimeHealth {
       abortStartup: () => this.#abortStartup(),
       closeResources: async () => await this.#closeResources()
     })
+    this.#lifecycle.onStateChange(() => this.#answers.invalidate())
+  }
+
+  /** A probe's answer, computed once per change of what it depends on (lib/answers.ts). */
+  answer (key: string, compute: () => Answer): Answer {
+    return this.#answers.get(key, compute)
   }
 
   /** Wires the lifecycle into Fastify's start and close; `onClosed` runs once the instance has closed. */
@@ -134,6 +147,7 @@ export class Health implements ZeroDowntimeHealth {
     if (typeof ready !== 'boolean') throw new InvalidArgumentError('health.setReady', describe(ready), 'a boolean')
     if (ready === this.#inRotation) return
     this.#inRotation = ready
+    this.#answers.invalidate()
     this.#log.info({ inRotation: ready }, ready ? 'back in rotation (setReady(true))' : 'out of rotation (setReady(false)): readiness fails')
   }
 
@@ -142,6 +156,7 @@ export class Health implements ZeroDowntimeHealth {
     if (typeof reason !== 'string' || reason === '') throw new InvalidArgumentError('health.markBroken', describe(reason), 'a non-empty string saying why')
     if (this.#broken !== undefined) return
     this.#broken = redact(reason)
+    this.#answers.invalidate()
     this.#log.error({ reason: this.#broken }, 'marked broken: liveness fails from now on')
   }
 

@@ -211,6 +211,15 @@ export class Registry {
     this.#onOutcome(check)
   }
 
+  /** The moment the first of the kept results turns stale (Infinity when none can). */
+  staleAt (): number {
+    let at = Infinity
+    for (const check of this.#checks.values()) {
+      if (check.last !== undefined) at = Math.min(at, check.last.time + check.interval * STALE_AFTER_INTERVALS)
+    }
+    return at
+  }
+
   /** A check's status now: no outcome yet, or one older than three intervals (a stalled loop), is a failure. */
   verdict (check: RegisteredCheck, now = Date.now()): Verdict {
     const last = check.last

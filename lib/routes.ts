@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Answer } from './answers'
 import type { Health, Probe, ProbeLine, ProbeReport } from './health'
 import type { ResolvedOptions } from './options'
 import type { CheckGroup } from './registry'
@@ -13,6 +14,34 @@ const WITHHELD = 'reason withheld'
 
 // Shedding probes would turn load into restarts: under-pressure lets a route opt out this way.
 const neverShed = (): undefined => undefined
+
+const JSON_TYPE = 'application/json; charset=utf-8'
+
+function probeAnswer (probe: Probe, report: ProbeReport, verbose: boolean, showReasons: boolean): Answer {
+  const statusCode = report.status === 'fail' ? 503 : 200
+  if (!verbose) return { statusCode, contentType: JSON_TYPE, body: JSON.stringify({ status: report.status }) }
+  return { statusCode, contentType: 'text/plain; charset=utf-8', body: verboseBody(probe, report.lines, statusCode === 200, showReasons) }
+}
+
+/** `/health`: application/health+json, with reasons and observed values only when details are allowed. */
+function healthAnswer (health: Health, showOutput: boolean): Answer {
+  const { status, verdicts } = health.aggregate()
+  const checks: Record<string, Array<Record<string, unknown>>> = {}
+  for (const { check, status: checkStatus, reason } of verdicts) {
+    const last = check.last
+    const entry: Record<string, unknown> = { status: checkStatus }
+    if (last !== undefined) {
+      entry.time = new Date(last.time).toISOString()
+      entry.duration = last.duration
+      // Under the same rule as the reason: shown only with details, and then redacted.
+      if (showOutput && last.observedValue !== undefined) entry.observedValue = typeof last.observedValue === 'string' ? redact(last.observedValue) : last.observedValue
+      if (showOutput && last.observedUnit !== undefined) entry.observedUnit = redact(last.observedUnit)
+    }
+    if (showOutput && reason !== undefined) entry.output = reason
+    checks[check.name] = [entry]
+  }
+  return { statusCode: status === 'fail' ? 503 : 200, contentType: 'application/health+json', body: JSON.stringify({ status, checks }) }
+}
 
 /** kube-apiserver's verbose format: `[+]name ok`, `[-]name failed: reason`, then the verdict. */
 function verboseBody (probe: Probe, lines: ProbeLine[], passed: boolean, showReasons: boolean): string {
@@ -52,12 +81,19 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
     }
   }
 
-  async function answer (probe: Probe, report: ProbeReport, request: FastifyRequest<{ Querystring: ProbeQuery }>, reply: FastifyReply): Promise<unknown> {
-    const passed = report.status !== 'fail'
-    reply.header('cache-control', 'no-store').code(passed ? 200 : 503)
-    if (request.query.verbose === undefined) return { status: report.status }
-    reply.type('text/plain; charset=utf-8')
-    return verboseBody(probe, report.lines, passed, await detailsAllowed(request))
+  function send (reply: FastifyReply, answer: Answer): FastifyReply {
+    // A string with its content type goes out as it is: serialized once, when it was computed.
+    return reply.code(answer.statusCode).header('cache-control', 'no-store').type(answer.contentType).send(answer.body)
+  }
+
+  // The three answers a probe path can give, by cache key.
+  const KEYS = { live: ['live', 'live?verbose', 'live?verbose+reasons'], ready: ['ready', 'ready?verbose', 'ready?verbose+reasons'], startup: ['startup', 'startup?verbose', 'startup?verbose+reasons'] }
+
+  async function respond (probe: Probe, report: () => ProbeReport, cached: boolean, request: FastifyRequest<{ Querystring: ProbeQuery }>, reply: FastifyReply): Promise<FastifyReply> {
+    const verbose = request.query.verbose !== undefined
+    const showReasons = verbose && await detailsAllowed(request)
+    const compute = (): Answer => probeAnswer(probe, report(), verbose, showReasons)
+    return send(reply, cached ? health.answer(KEYS[probe][verbose ? (showReasons ? 2 : 1) : 0], compute) : compute())
   }
 
   for (const probe of ['live', 'ready', 'startup'] as const) {
@@ -68,7 +104,9 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
       url: path,
       schema: { response: { 200: probeResponse, 503: probeResponse } },
       handler: async (request, reply) => {
-        return await answer(probe, health.report(probe, excluded(request.query)), request, reply)
+        const exclude = excluded(request.query)
+        // Answers with ?exclude depend on the request: computed each time.
+        return await respond(probe, () => health.report(probe, exclude), exclude === undefined, request, reply)
       }
     })
     if (probe === 'startup') continue
@@ -84,7 +122,7 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
           reply.header('cache-control', 'no-store').code(404)
           return { status: 'unknown', message: `no ${GROUP[probe]} check by that name` }
         }
-        return await answer(probe, report, request, reply)
+        return await respond(probe, () => report, false, request, reply)
       }
     })
   }
@@ -95,24 +133,8 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
       url: options.routes.health,
       schema: { response: { 200: healthResponse, 503: healthResponse } },
       handler: async (request, reply) => {
-        const { status, verdicts } = health.aggregate()
         const showOutput = await detailsAllowed(request)
-        const checks: Record<string, Array<Record<string, unknown>>> = {}
-        for (const { check, status: checkStatus, reason } of verdicts) {
-          const last = check.last
-          const entry: Record<string, unknown> = { status: checkStatus }
-          if (last !== undefined) {
-            entry.time = new Date(last.time).toISOString()
-            entry.duration = last.duration
-            // Under the same rule as the reason: shown only with details, and then redacted.
-            if (showOutput && last.observedValue !== undefined) entry.observedValue = typeof last.observedValue === 'string' ? redact(last.observedValue) : last.observedValue
-            if (showOutput && last.observedUnit !== undefined) entry.observedUnit = redact(last.observedUnit)
-          }
-          if (showOutput && reason !== undefined) entry.output = reason
-          checks[check.name] = [entry]
-        }
-        reply.header('cache-control', 'no-store').code(status === 'fail' ? 503 : 200).type('application/health+json')
-        return { status, checks }
+        return send(reply, health.answer(showOutput ? 'health:details' : 'health', () => healthAnswer(health, showOutput)))
       }
     })
   }

@@ -13,6 +13,12 @@ export class StartupTasks {
   readonly #controller = new AbortController()
   #started = false
   #failure: string | undefined
+  #onChange: () => void = () => {}
+
+  /** Called whenever a task finishes or fails, or startup fails. */
+  onChange (listener: () => void): void {
+    this.#onChange = listener
+  }
 
   add (name: unknown, fn: unknown): void {
     assertNewName('startup task', name, { has: (n) => this.#tasks.some((t) => t.name === n) })
@@ -43,10 +49,12 @@ export class StartupTasks {
         // A task that returns once aborted did not finish its work.
         if (this.#controller.signal.aborted) return
         task.status = 'done'
+        this.#onChange()
       } catch (error) {
         // A task that gives up because it was aborted (shutdown, startupTimeout) is not the cause.
         if (this.#controller.signal.aborted) return
         task.status = 'failed'
+        this.#onChange()
         this.fail(log, `startup task "${task.name}" failed: ${describeError(error)}`)
         return
       }
@@ -56,6 +64,7 @@ export class StartupTasks {
   /** Marks startup as failed for good (a task threw, or startupTimeout expired) and aborts what runs. */
   fail (log: FastifyBaseLogger, reason: string): void {
     this.#failure = reason
+    this.#onChange()
     log.error({ err: new StartupFailedError(reason) }, `startup failed: ${reason}; the instance will not become ready`)
     this.abort(new StartupFailedError(reason))
   }

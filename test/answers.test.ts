@@ -1,0 +1,81 @@
+import t from 'tap'
+import { AnswerCache } from '../lib/answers'
+import { build, get, until } from './lib/helpers'
+
+t.test('AnswerCache: computed once, again after invalidate() or once validUntil has passed', async (t) => {
+  let validUntil = Infinity
+  let computed = 0
+  const cache = new AnswerCache(() => validUntil)
+  const compute = (): { statusCode: number, contentType: string, body: string } => ({ statusCode: 200, contentType: 'text/plain', body: String(++computed) })
+  t.equal(cache.get('k', compute).body, '1')
+  t.equal(cache.get('k', compute).body, '1', 'kept')
+  t.equal(cache.get('other', compute).body, '2', 'one entry per key')
+  cache.invalidate()
+  t.equal(cache.get('k', compute).body, '3', 'recomputed after invalidate()')
+  validUntil = Date.now() - 1
+  cache.invalidate()
+  t.equal(cache.get('k', compute).body, '4')
+  t.equal(cache.get('k', compute).body, '5', 'a moment already past: recomputed each time')
+})
+
+t.test('probes do not recompute their answer while nothing changes, whatever the number of checks', async (t) => {
+  const app = await build(t, { liveness: false, checkInterval: 60000, details: 'always' })
+  for (let i = 0; i < 200; i++) app.health.check(`dep-${i}`, () => {})
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(() => app.health.state === 'ready', 'ready')
+  let reports = 0
+  const report = app.health.report.bind(app.health)
+  app.health.report = (...args) => { reports++; return report(...args) }
+  for (let i = 0; i < 300; i++) t.equal((await get(app, i % 3 === 0 ? '/readyz' : i % 3 === 1 ? '/readyz?verbose' : '/livez')).status, 200)
+  t.ok(reports <= 3, `${reports} computations for 300 probes (one per answer)`)
+  t.equal((await get(app, '/readyz?exclude=dep-1')).status, 200)
+  t.equal(reports, 4, 'an answer with ?exclude is computed for its request')
+})
+
+t.test('the cached answer follows every change: a check result, rotation, broken, the lifecycle', async (t) => {
+  const app = await build(t, { liveness: false, checkInterval: 50, checkTimeout: 20 })
+  let healthy = true
+  app.health.check('db', () => { if (!healthy) throw new Error('down') })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(() => app.health.state === 'ready', 'ready')
+  t.equal((await get(app, '/readyz')).body, '{"status":"pass"}')
+  healthy = false
+  await until(() => app.health.checks[0].last?.status === 'fail', 'the failure')
+  t.equal((await get(app, '/readyz')).status, 503, 'a new result')
+  healthy = true
+  await until(() => app.health.checks[0].last?.status === 'pass', 'the recovery')
+  t.equal((await get(app, '/readyz')).status, 200)
+  app.health.setReady(false)
+  t.equal((await get(app, '/readyz')).status, 503, 'out of rotation')
+  app.health.setReady(true)
+  t.equal((await get(app, '/readyz')).status, 200, 'back')
+  app.health.markBroken('deadlock')
+  t.equal((await get(app, '/livez')).status, 503, 'broken')
+  t.equal((await get(app, '/health')).status, 503)
+})
+
+t.test('a kept result that turns stale changes the answer with no new result', async (t) => {
+  const app = await build(t, { liveness: false, checkInterval: 1000, checkTimeout: 20 })
+  app.health.check('db', () => {})
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(() => app.health.state === 'ready', 'ready')
+  t.equal((await get(app, '/readyz?verbose')).status, 200)
+  // The clock moves past three intervals and no run records a result (as in a stalled loop).
+  const now = Date.now
+  Date.now = () => now() + 10000
+  t.teardown(() => { Date.now = now })
+  const res = await get(app, '/readyz?verbose')
+  Date.now = now
+  t.match(res.body, /\[-\]db failed: reason withheld/, 'stale, though nothing invalidated the answer')
+})
+
+t.test('startup progress changes the startup answer', async (t) => {
+  const app = await build(t, { liveness: false })
+  let finish: () => void = () => {}
+  app.health.startupTask('warm', async () => await new Promise<void>((resolve) => { finish = resolve }))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.match((await get(app, '/startupz?verbose')).body, /\[-\]task:warm failed: reason withheld/)
+  finish()
+  await until(() => app.health.state === 'ready', 'ready')
+  t.equal((await get(app, '/startupz')).status, 200)
+})

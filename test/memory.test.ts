@@ -1,0 +1,20 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { join } from 'node:path'
+
+// Heap measured after forced garbage collections, in a process of its own running the built
+// package (npm test builds first), without the test runner's loader or coverage.
+t.test('memory: 200 checks add less than 2 MB of heap; 40,000 probes and thousands of check runs grow nothing', async (t) => {
+  const { NODE_V8_COVERAGE, NODE_OPTIONS, ...env } = process.env
+  const child = spawn(process.execPath, ['--expose-gc', join(__dirname, 'fixtures', 'memory.mjs')], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
+  const [code] = await once(child, 'exit')
+  t.equal(code, 0)
+  const { plugin, growth, runs } = JSON.parse(out)
+  t.comment(out.trim())
+  t.ok(plugin < 2 * 1024 * 1024, `the plugin with 200 checks: ${(plugin / 1024).toFixed(0)} KiB of heap`)
+  t.ok(runs > 10000, `${runs} check runs`)
+  t.ok(growth < 256 * 1024, `heap after another 20,000 probes and more runs: ${(growth / 1024).toFixed(0)} KiB more`)
+})
