@@ -7,6 +7,7 @@ import { writeFileSync, readFileSync } from 'node:fs'
 import { request, Agent } from 'node:http'
 import os from 'node:os'
 import { createInterface } from 'node:readline'
+import { profile } from './profile.mjs'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const DURATION = Number(process.env.BENCH_DURATION ?? 5)
@@ -25,16 +26,22 @@ async function stop (server) {
   await once(server.child, 'exit')
 }
 
-async function queries (server) {
-  return (await getJson(`${server.url}/queries`)).queries
+/** The server's dependency queries so far, and the CPU time it has used (µs). */
+async function counters (server) {
+  return await getJson(`${server.url}/queries`)
 }
 
-/** One measurement: req/s, and how many dependency queries the server made meanwhile. */
+async function queries (server) {
+  return (await counters(server)).queries
+}
+
+/** One measurement: req/s, the server's CPU time per request, its dependency queries meanwhile. */
 async function load (server, path, options = {}) {
-  const before = await queries(server)
+  const before = await counters(server)
   const result = await autocannon({ url: `${server.url}${path}`, connections: CONNECTIONS, pipelining: 1, duration: DURATION, ...options })
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${path}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-  return { rps: result.requests.average, queries: await queries(server) - before }
+  const after = await counters(server)
+  return { rps: result.requests.average, cpuPerRequest: (after.cpu - before.cpu) / result.requests.total, queries: after.queries - before.queries }
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
@@ -48,11 +55,13 @@ async function sideBySide (label, a, b) {
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? ['a', 'b'] : ['b', 'a']
     for (const side of order) results[side].push(await load((side === 'a' ? a : b).server, (side === 'a' ? a : b).path))
-    process.stderr.write(`  ${label} round ${round + 1}: ${Math.round(results.a.at(-1).rps)} vs ${Math.round(results.b.at(-1).rps)} req/s\n`)
+    const [ra, rb] = [results.a.at(-1), results.b.at(-1)]
+    process.stderr.write(`  ${label} round ${round + 1}: ${Math.round(ra.rps)} vs ${Math.round(rb.rps)} req/s, ${ra.cpuPerRequest.toFixed(1)} vs ${rb.cpuPerRequest.toFixed(1)} µs CPU/request\n`)
   }
   const rps = (side) => median(results[side].map((r) => r.rps))
+  const cpu = (side) => median(results[side].map((r) => r.cpuPerRequest))
   const perRound = (side) => median(results[side].map((r) => r.queries))
-  return { label, a: rps('a'), b: rps('b'), ratio: rps('a') / rps('b'), queriesA: perRound('a'), queriesB: perRound('b') }
+  return { label, a: rps('a'), b: rps('b'), ratio: rps('a') / rps('b'), cpuA: cpu('a'), cpuB: cpu('b'), cpuRatio: cpu('b') / cpu('a'), queriesA: perRound('a'), queriesB: perRound('b') }
 }
 
 async function probeStorm () {
@@ -113,6 +122,8 @@ const bare = { server: servers.bare, path: '/bare' }
 const comparisons = []
 try {
   const compare = async (label, a, b, goal) => {
+    // BENCH_ONLY=regex: a quick look at some comparisons (the doc is then not written).
+    if (process.env.BENCH_ONLY !== undefined && !new RegExp(process.env.BENCH_ONLY).test(label)) return
     process.stderr.write(`${label}\n`)
     comparisons.push({ ...(await sideBySide(label, a, b)), goal })
   }
@@ -128,6 +139,13 @@ try {
   for (const server of Object.values(servers)) await stop(server)
 }
 
+if (process.env.BENCH_ONLY !== undefined) {
+  for (const c of comparisons) process.stdout.write(`${c.label}: ${c.ratio.toFixed(3)}× req/s, ${c.cpuRatio.toFixed(3)}× by CPU per request\n`)
+  process.exit(0)
+}
+process.stderr.write('profile\n')
+// What the plugin's own code costs on an application route: its functions' share of the samples.
+const pluginProfile = (await profile('plugin', '/', { top: 400 })).filter((row) => row.name.includes('plugin:dist/'))
 process.stderr.write('probe storm\n')
 const storm = await probeStorm()
 process.stderr.write('shutdown time\n')
@@ -150,15 +168,33 @@ route returning \`{ status: 'pass' }\`: the baseline a user compares with. Each 
 trip to a pretend dependency, counted. The load generator shares the machine's 2 cores with the
 servers, so absolute figures are low; the ratios are the point.
 
-| benchmark | req/s | ratio | goal | | dependency queries per ${DURATION} s of load |
-| --- | --- | --- | --- | --- | --- |
-${comparisons.map((c) => `| ${c.label} | ${fmt(c.a)} vs ${fmt(c.b)} | **${c.ratio.toFixed(3)}×** | ${goalText(c.goal)} | ${c.goal.min === undefined ? '' : verdict(c.ratio >= c.goal.min && c.ratio <= (c.goal.max ?? Infinity))} | ${fmt(c.queriesA)} |`).join('\n')}
+| benchmark | req/s | ratio | CPU/request (µs) | ratio by CPU | goal | | dependency queries per ${DURATION} s of load |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+${comparisons.map((c) => `| ${c.label} | ${fmt(c.a)} vs ${fmt(c.b)} | **${c.ratio.toFixed(3)}×** | ${c.cpuA.toFixed(1)} vs ${c.cpuB.toFixed(1)} | ${c.cpuRatio.toFixed(3)}× | ${goalText(c.goal)} | ${c.goal.min === undefined ? '' : verdict(c.ratio >= c.goal.min && c.ratio <= (c.goal.max ?? Infinity))} | ${fmt(c.queriesA)} |`).join('\n')}
 
 | benchmark | result | goal | |
 | --- | --- | --- | --- |
 | probe storm: ${storm.probes.toLocaleString('en-US')} probes in ${storm.seconds.toFixed(1)} s, check interval ${storm.interval} ms | **${storm.runs}** runs of the check | ≤ ceil(duration / interval) + 1 = ${storm.bound} | ${verdict(storm.runs <= storm.bound)} |
 | SIGTERM to exit, \`shutdownDelay: 0\`, nothing in flight, 0 idle keep-alive connections | **${shutdownIdle0.toFixed(1)} ms** | ≤ 50 ms | ${verdict(shutdownIdle0 <= 50)} |
 | the same with 1,000 idle keep-alive connections | **${shutdownIdle1000.toFixed(1)} ms** | ≤ 50 ms | ${verdict(shutdownIdle1000 <= 50)} |
+
+\`CPU/request\` is the server process's CPU time (user + system) divided by the requests it served: it
+does not depend on the load generator, so it is the steadier of the two on a shared machine; the
+"by CPU" ratio is the baseline's CPU per request over the other side's.
+
+## What the plugin adds to every request
+
+A CPU profile of the plugin's server under the same load on \`/\` (bench/profile.mjs, ${DURATION} s),
+the plugin's own functions by self time, as a share of all samples (idle included):
+${pluginProfile.length === 0 ? '\nnone of the plugin\'s functions appears in the profile.\n' : `\n| function | share |\n| --- | --- |\n${pluginProfile.map((row) => `| \`${row.name.replace('plugin:dist/', '')}\` | ${row.percent}% |`).join('\n')}\n`}
+By design, the plugin's per-request work is one \`request\` listener (lib/connections.ts), first in
+line so that a response written synchronously still gets \`Connection: close\` when draining: it
+notes the response on its socket (so that a drain can tell keep-alive clients to leave on their
+next response, and only on the newest of pipelined ones) and its start time (for the drain-timeout
+report). No hook, no decorator, no property on Fastify's request or reply. @fastify/under-pressure
+is registered without thresholds, so it adds no \`onRequest\` hook; its event-loop histogram and a
+timer per second run in the background. Probes read an answer serialized once per change of the
+check results or the lifecycle (lib/answers.ts): their cost does not depend on the number of checks.
 
 SIGTERM-to-exit is measured by the parent from \`kill()\` to the child's \`exit\` event, so it includes
 the process's own exit; the median of ${ROUNDS} runs.

@@ -31,7 +31,10 @@ if (mode === 'plugin' || mode === 'shutdown') {
 
 app.get('/bare', async () => ({ status: 'pass' }))
 app.get('/', async () => ({ hello: 'world' }))
-app.get('/queries', async () => ({ queries }))
+app.get('/queries', async () => {
+  const { user, system } = process.cpuUsage()
+  return { queries, cpu: user + system }
+})
 
 if (mode === 'terminus') {
   await app.ready()
@@ -41,3 +44,5 @@ if (mode === 'terminus') {
 
 const url = await app.listen({ port: 0, host: '127.0.0.1' })
 process.stdout.write(`${url}\n`)
+// For profiles (bench/profile.mjs): exit on its own, so that --cpu-prof writes its file.
+if (process.env.EXIT_AFTER !== undefined) setTimeout(() => process.exit(0), Number(process.env.EXIT_AFTER)).unref()

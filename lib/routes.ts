@@ -83,7 +83,7 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
 
   function send (reply: FastifyReply, answer: Answer): FastifyReply {
     // A string with its content type goes out as it is: serialized once, when it was computed.
-    return reply.code(answer.statusCode).header('cache-control', 'no-store').type(answer.contentType).send(answer.body)
+    return reply.code(answer.statusCode).headers({ 'cache-control': 'no-store', 'content-type': answer.contentType }).send(answer.body)
   }
 
   // The three answers a probe path can give, by cache key.
