@@ -14,8 +14,8 @@ export function describeBudget (budget: Budget): { total: number, text: string }
 }
 
 /** Throws when the worst-case shutdown would not finish before the orchestrator's SIGKILL. */
-export function assertBudget (budget: Budget): string {
+export function assertBudget (budget: Budget): { total: number, text: string } {
   const { total, text } = describeBudget(budget)
   if (total > budget.gracePeriod) throw new BudgetExceededError(text, budget.gracePeriod)
-  return `${text} of gracePeriod ${budget.gracePeriod} ms`
+  return { total, text: `${text} of gracePeriod ${budget.gracePeriod} ms` }
 }

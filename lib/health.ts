@@ -3,7 +3,7 @@ import type { ZeroDowntimeHealth } from './api'
 import { kClose, type BuiltInCheck } from './checks/common'
 import { SCHEMA_CHECK } from './checks/schema'
 import { AnswerCache, type Answer } from './answers'
-import { assertBudget, describeBudget } from './budget'
+import { assertBudget } from './budget'
 import { launcherWarnings, type Launcher } from './launchers'
 import { InvalidArgumentError, describe } from './errors'
 import { assertFunction } from './names'
@@ -37,16 +37,15 @@ export class Health implements ZeroDowntimeHealth {
   readonly #startup = new StartupTasks()
   readonly #resources: Resources
   readonly #lifecycle: Lifecycle
+  readonly #answers: AnswerCache
+  readonly #launchers: Launcher[]
   #inRotation = true
   #broken: string | undefined
   #startupTimer: NodeJS.Timeout | undefined
 
-  readonly #launchers: Launcher[]
-  readonly #answers: AnswerCache
-
   constructor (fastify: FastifyInstance, options: ResolvedOptions, launchers: Launcher[]) {
-    this.#launchers = launchers
     this.#fastify = fastify
+    this.#launchers = launchers
     this.#log = fastify.log
     this.#options = options
     this.#registry = new Registry(this.#log, { interval: options.checkInterval, timeout: options.checkTimeout }, () => {
@@ -187,10 +186,9 @@ export class Health implements ZeroDowntimeHealth {
 
   /** onReady: the first round of checks (so the app can be ready as soon as it listens), then startup. */
   async #start (): Promise<void> {
-    this.#log.info(`zero-downtime: shutdown budget ${this.#assertBudget(this.#resources.timeouts)}`)
-    const { shutdownDelay, drainTimeout } = this.#options
-    const { total } = describeBudget({ shutdownDelay, drainTimeout, gracePeriod: 0, resourceTimeouts: this.#resources.timeouts })
-    for (const warning of launcherWarnings(total, this.#launchers, this.#options.signals)) this.#warnVisibly(warning)
+    const budget = this.#assertBudget(this.#resources.timeouts)
+    this.#log.info(`zero-downtime: shutdown budget ${budget.text}`)
+    for (const warning of launcherWarnings(budget.total, this.#launchers, this.#options.signals)) this.#warnVisibly(warning)
     await this.#registry.start()
     const timeout = this.#options.startupTimeout
     if (timeout > 0 && this.state === 'starting') {
@@ -249,7 +247,7 @@ export class Health implements ZeroDowntimeHealth {
     this.#lifecycle.markReady()
   }
 
-  #assertBudget (resourceTimeouts: readonly number[]): string {
+  #assertBudget (resourceTimeouts: readonly number[]): { total: number, text: string } {
     const { shutdownDelay, drainTimeout, gracePeriod } = this.#options
     return assertBudget({ shutdownDelay, drainTimeout, gracePeriod, resourceTimeouts })
   }
