@@ -34,7 +34,7 @@ export class Health implements ZeroDowntimeHealth {
   readonly #log: FastifyBaseLogger
   readonly #options: ResolvedOptions
   readonly #registry: Registry
-  readonly #startup = new StartupTasks()
+  readonly #startup = new StartupTasks(() => this.#answers.invalidate())
   readonly #resources: Resources
   readonly #lifecycle: Lifecycle
   readonly #answers: AnswerCache
@@ -53,7 +53,6 @@ export class Health implements ZeroDowntimeHealth {
       this.#evaluateStartup()
     })
     this.#answers = new AnswerCache(() => this.#registry.staleAt())
-    this.#startup.onChange(() => this.#answers.invalidate())
     this.#resources = new Resources(options.closeTimeout)
     // At registration without resources; again as each resource is added, and at start.
     this.#assertBudget([])

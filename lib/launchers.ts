@@ -24,13 +24,16 @@ export function currentProcess (): ProcessFacts {
   return {
     env: process.env,
     main: process.argv[1],
-    commandLine: () => {
-      try {
-        return readFileSync('/proc/self/cmdline', 'utf8').split('\0').slice(0, -1)
-      } catch {
-        return undefined
-      }
-    }
+    commandLine: () => readCommandLine()
+  }
+}
+
+/** A process's arguments as the kernel keeps them; undefined where there is no such file (not Linux). */
+export function readCommandLine (file = '/proc/self/cmdline'): string[] | undefined {
+  try {
+    return readFileSync(file, 'utf8').split('\0').slice(0, -1)
+  } catch {
+    return undefined
   }
 }
 

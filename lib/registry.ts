@@ -170,7 +170,8 @@ export class Registry {
   }
 
   async #run (check: CheckEntry): Promise<void> {
-    if (check.inFlight || this.#closing.signal.aborted) return
+    // Never called for a check in flight: the timer is set once a run ends, rerunUnpassed skips them.
+    if (this.#closing.signal.aborted) return
     if (check.abandoned >= MAX_ABANDONED_RUNS) {
       const output = `hung: ${check.abandoned} runs never settled after their timeout; no new run until one does`
       return this.#record(check, { status: 'fail', time: Date.now(), duration: 0, output })

@@ -89,11 +89,12 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
   // The three answers a probe path can give, by cache key.
   const KEYS = { live: ['live', 'live?verbose', 'live?verbose+reasons'], ready: ['ready', 'ready?verbose', 'ready?verbose+reasons'], startup: ['startup', 'startup?verbose', 'startup?verbose+reasons'] }
 
+  // `?verbose`, `?exclude` and `/<name>`: cached only for the verbose answer of the whole probe.
   async function respond (probe: Probe, report: () => ProbeReport, cached: boolean, request: FastifyRequest<{ Querystring: ProbeQuery }>, reply: FastifyReply): Promise<FastifyReply> {
     const verbose = request.query.verbose !== undefined
     const showReasons = verbose && await detailsAllowed(request)
     const compute = (): Answer => probeAnswer(probe, report(), verbose, showReasons)
-    return send(reply, cached ? health.answer(KEYS[probe][verbose ? (showReasons ? 2 : 1) : 0], compute) : compute())
+    return send(reply, cached ? health.answer(KEYS[probe][showReasons ? 2 : 1], compute) : compute())
   }
 
   for (const probe of ['live', 'ready', 'startup'] as const) {

@@ -13,11 +13,11 @@ export class StartupTasks {
   readonly #controller = new AbortController()
   #started = false
   #failure: string | undefined
-  #onChange: () => void = () => {}
+  readonly #onChange: () => void
 
-  /** Called whenever a task finishes or fails, or startup fails. */
-  onChange (listener: () => void): void {
-    this.#onChange = listener
+  /** `onChange` is called whenever a task finishes or fails, or startup fails. */
+  constructor (onChange: () => void) {
+    this.#onChange = onChange
   }
 
   add (name: unknown, fn: unknown): void {

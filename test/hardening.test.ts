@@ -14,6 +14,7 @@ t.test('checks that throw odd things: the app starts, and the check keeps being 
     'getter-throws': () => { const e = new Error('x'); Object.defineProperty(e, 'message', { get () { throw new Error('getter') } }); return e },
     'revoked-proxy': () => revoked.proxy,
     'a-number': () => 7,
+    'a-null': () => null,
     'a-symbol': () => Symbol('s')
   }
   const app = await build(t, { liveness: false, details: 'always' })

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import Fastify from 'fastify'
-import { currentProcess, detectLaunchers, launcherWarnings, type ProcessFacts } from '../lib/launchers'
+import { currentProcess, detectLaunchers, launcherWarnings, readCommandLine, type ProcessFacts } from '../lib/launchers'
 import zeroDowntime = require('../lib/index')
 import { logCollector } from './lib/helpers'
 import { spawnFixture } from './lib/process'
@@ -102,6 +102,11 @@ t.test('the process command line is read from /proc where there is one', async (
   const line = currentProcess().commandLine()
   if (line === undefined) return t.skip('no /proc on this system')
   t.ok(line.some((arg) => arg.endsWith('launchers.test.ts')), 'names this test file')
+})
+
+t.test('a close grace delay that is not a number is unknown, and /proc missing reads as unknown', async (t) => {
+  t.match(detectLaunchers(facts({}, CLI, [process.execPath, CLI, 'start', '-g', 'soon', 'app.js'])), [{ killAfter: undefined }])
+  t.equal(readCommandLine('/nonexistent/cmdline'), undefined)
 })
 
 t.test('a fastify-cli whose args.js cannot be loaded: the delay is unknown, and said so', async (t) => {

@@ -367,3 +367,11 @@ t.test('in a cluster worker, the listener closes when draining begins; open conn
   t.equal(res.statusCode, 200, 'the open keep-alive connection was not closed under its client')
   t.equal(res.headers.connection, 'close')
 })
+
+t.test('an onClose hook of the app that throws: close() rejects with it, and the report says so', async (t) => {
+  const app = await build(t)
+  app.addHook('onClose', async () => { throw new Error('flush failed for postgres://app:hunter2@db/app') })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const report = await app.health.shutdown()
+  t.same(report, { clean: false, problems: ['close failed: flush failed for postgres://[REDACTED]@db/app'] })
+})

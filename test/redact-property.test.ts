@@ -113,6 +113,8 @@ t.test('what is useful stays readable', async (t) => {
     'ERR_SOCKET_CLOSED: socket closed by peer'
   ]) t.equal(redact(text), text)
   t.equal(redact('postgres://app:pw@db:5432/app'), 'postgres://[REDACTED]@db:5432/app')
+  t.equal(redact('{"password":"\\u0068unter2"}'), '{"password":[REDACTED]}', 'unicode escapes are decoded before matching')
+  t.equal(redact('==========aB3dE5fG7h'), '==========aB3dE5fG7h', 'padding does not make a short token long')
 })
 
 t.test('through the plugin: no generated secret in any body, header or log line, in every details mode', async (t) => {
