@@ -46,11 +46,6 @@ export const InvalidCheckResultError = createError<'FST_ZD_INVALID_RESULT', [str
   'invalid result: a check returns nothing or { status: "pass" | "warn" | "fail" }, got %s'
 )
 
-export const PendingRequestError = createError<'FST_ZD_REQUEST_PENDING', []>(
-  'FST_ZD_REQUEST_PENDING',
-  "the previous run's request has not ended (the driver cannot cancel it): no second one is sent; bound it with the driver's own timeout (pg connectionTimeoutMillis, mysql2 connectTimeout, ioredis commandTimeout)"
-)
-
 export const ResourceTimeoutError = createError<'FST_ZD_CLOSE_TIMEOUT', [string, number]>(
   'FST_ZD_CLOSE_TIMEOUT',
   'Resource "%s" did not close within %d ms'

@@ -252,10 +252,7 @@ t.test('checks.postgres(pool) against a server that accepts and never answers: o
   proxy.setMode('blackhole')
   const outputs = new Set<string | undefined>()
   for (let i = 0; i < 20; i++) outputs.add((await run(check, 20)).output)
-  t.same([...outputs].sort(), [
-    "FST_ZD_REQUEST_PENDING: the previous run's request has not ended (the driver cannot cancel it): no second one is sent; bound it with the driver's own timeout (pg connectionTimeoutMillis, mysql2 connectTimeout, ioredis commandTimeout)",
-    'timeout: no result within 20 ms'
-  ])
+  t.same([...outputs], ['timeout: no result within 20 ms'])
   t.equal(pool.waitingCount, 0, 'no request of the check waits for a pool client')
   t.ok(pool.totalCount <= 2, `${pool.totalCount} pool clients: the timed-out one destroyed, at most one attempt pending`)
   t.equal(await Promise.race([pool.query('SELECT 1').then(() => 'served'), new Promise((resolve) => setTimeout(resolve, 50, 'queued'))]), 'queued', '(the server answers no one)')
@@ -278,4 +275,21 @@ t.test('checks.redis() against a server that accepts and never answers: one PING
   t.equal((client as unknown as { commandQueue: { length: number } }).commandQueue.length, 1, 'one PING waiting, not twenty')
   proxy.setMode('pass')
   t.match(await run(check), { status: 'pass' }, 'the next run reads the answer to that PING')
+})
+
+t.test('checks.mqtt() against a broker that accepts and never answers: one publish waiting, shared by later runs', async (t) => {
+  const url = await service(t, 'mqtt')
+  if (url === undefined) return
+  const proxy = new FaultProxy(Number(url.port), url.hostname)
+  await proxy.listen()
+  const client = await mqttJs.connectAsync(withPort(url, proxy.port).href, { reconnectPeriod: 20, keepalive: 60 })
+  client.on('error', () => {})
+  t.teardown(async () => { await client.endAsync(true); await proxy.stop() })
+  const check = checks.mqtt(client)
+  t.match(await run(check), { status: 'pass' })
+  proxy.setMode('blackhole')
+  for (let i = 0; i < 20; i++) t.equal((await run(check, 10)).status, 'fail')
+  t.equal(Object.keys((client as unknown as { outgoing: Record<string, unknown> }).outgoing).length, 1, 'one publish awaiting its PUBACK, not twenty')
+  proxy.setMode('pass')
+  t.match(await run(check), { status: 'pass' }, 'the next run reads the PUBACK of that publish')
 })

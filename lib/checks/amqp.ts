@@ -1,4 +1,4 @@
-import { abortable, hasMethods, invalidClient, timed, withClose, type BuiltInCheck } from './common'
+import { abortable, hasMethods, invalidClient, oneAtATime, timed, withClose, type BuiltInCheck } from './common'
 
 interface Channel { close: () => Promise<void> }
 interface AmqpConnection { createChannel: () => Promise<Channel>, close: () => Promise<void> }
@@ -11,8 +11,10 @@ export function amqp (connection: unknown): BuiltInCheck {
   if (!hasMethods(connection, 'createChannel', 'close')) return invalidClient('amqp', 'an amqplib connection (from amqplib.connect())', connection)
   const amqpConnection = connection as unknown as AmqpConnection
   const closeQuietly = (channel: Channel): void => { channel.close().catch(() => {}) }
+  // A channel being opened holds a channel number until the broker answers: one at a time.
+  const createChannel = oneAtATime(async () => await amqpConnection.createChannel())
   return withClose(async ({ signal }) => await timed(async () => {
-    const channel = await abortable(amqpConnection.createChannel(), signal, closeQuietly)
+    const channel = await abortable(createChannel(signal), signal, closeQuietly)
     await abortable(channel.close(), signal)
   }), async () => { await amqpConnection.close() })
 }

@@ -1,4 +1,4 @@
-import { InvalidClientError, PendingRequestError, describe } from '../errors'
+import { InvalidClientError, describe } from '../errors'
 import type { CheckFunction, CheckResult } from '../run-check'
 
 /** How a built-in check closes the client it was given, for `check(name, fn, { close: true })`. */
@@ -45,19 +45,21 @@ export async function abortable<T> (work: Promise<T>, signal: AbortSignal, late:
  * A request the driver cannot cancel (a pool's connection attempt, a command queued on the one
  * connection) goes on after the check's timeout, holding what it holds. Never two at once, so a
  * server that accepts and never answers cannot fill a pool or a command queue: while one is
- * pending, the next run fails at once, or, with `share` (a reply anyone may read, like PONG),
- * waits for that same request.
+ * pending, the next run waits for it to end (within its own timeout) before sending its own, or,
+ * with `share` (a reply anyone may read, like PONG), takes that same reply.
  */
-export function oneAtATime<T> (request: () => Promise<T>, { share = false } = {}): () => Promise<T> {
+export function oneAtATime<T> (request: () => Promise<T>, { share = false } = {}): (signal: AbortSignal) => Promise<T> {
   let pending: Promise<T> | undefined
-  return async () => {
-    if (pending !== undefined && !share) throw new PendingRequestError()
-    if (pending === undefined) {
-      const attempt = request()
-      pending = attempt
-      attempt.then(() => { pending = undefined }, () => { pending = undefined })
+  return async (signal) => {
+    if (pending !== undefined) {
+      if (share) return await pending
+      // A run that times out while waiting ends here: it never sends a request of its own.
+      await abortable(pending.then(() => {}, () => {}), signal)
     }
-    return await pending
+    const attempt = request()
+    pending = attempt
+    attempt.then(() => { if (pending === attempt) pending = undefined }, () => { if (pending === attempt) pending = undefined })
+    return await attempt
   }
 }
 

@@ -1,4 +1,4 @@
-import { abortable, hasMethods, invalidClient, timed, withClose, type BuiltInCheck } from './common'
+import { abortable, hasMethods, invalidClient, oneAtATime, timed, withClose, type BuiltInCheck } from './common'
 
 interface MqttClient { connected: boolean, reconnecting: boolean, publishAsync: (topic: string, message: string, options: { qos: 1, retain: false }) => Promise<unknown>, endAsync: () => Promise<void> }
 
@@ -18,8 +18,11 @@ export function mqtt (client: unknown, options: MqttCheckOptions = {}): BuiltInC
   }
   const mq = client as unknown as MqttClient
   const topic = options.topic ?? 'fastify-zero-downtime/health'
+  // A publish waits in the client's outgoing store for its PUBACK (and is sent again on reconnect):
+  // later runs wait for that same one.
+  const publish = oneAtATime(async () => await mq.publishAsync(topic, '', { qos: 1, retain: false }), { share: true })
   return withClose(async ({ signal }) => {
     if (!mq.connected) return { status: 'fail', output: mq.reconnecting ? 'not connected (reconnecting)' : 'not connected' }
-    return await timed(async () => await abortable(mq.publishAsync(topic, '', { qos: 1, retain: false }), signal))
+    return await timed(async () => await abortable(publish(signal), signal))
   }, async () => { await mq.endAsync() })
 }

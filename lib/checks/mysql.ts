@@ -22,7 +22,7 @@ export function mysql (client: unknown): BuiltInCheck {
     // A pending getConnection() holds its pool slot (or its place in the queue) until connectTimeout.
     const getConnection = oneAtATime(async () => await promised<Connection>((cb) => pool.getConnection(cb)))
     return withClose(async ({ signal }) => await timed(async () => {
-      const connection = await abortable(getConnection(), signal, (late) => late.destroy())
+      const connection = await abortable(getConnection(signal), signal, (late) => late.destroy())
       try {
         await abortable(promised((cb) => connection.ping(cb)), signal)
         connection.release?.()

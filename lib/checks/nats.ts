@@ -1,4 +1,4 @@
-import { abortable, hasMethods, invalidClient, withClose, type BuiltInCheck } from './common'
+import { abortable, hasMethods, invalidClient, oneAtATime, withClose, type BuiltInCheck } from './common'
 
 interface NatsConnection { rtt: () => Promise<number>, isClosed: () => boolean, drain: () => Promise<void> }
 
@@ -6,9 +6,11 @@ interface NatsConnection { rtt: () => Promise<number>, isClosed: () => boolean, 
 export function nats (connection: unknown): BuiltInCheck {
   if (!hasMethods(connection, 'rtt', 'isClosed', 'drain')) return invalidClient('nats', 'a NATS connection (from nats connect())', connection)
   const nc = connection as unknown as NatsConnection
+  // A PING waits for its PONG until the connection drops: later runs wait for that same one.
+  const rttOnce = oneAtATime(async () => await nc.rtt(), { share: true })
   return withClose(async ({ signal }) => {
     if (nc.isClosed()) return { status: 'fail', output: 'connection closed' }
-    const rtt = await abortable(nc.rtt(), signal)
+    const rtt = await abortable(rttOnce(signal), signal)
     return { status: 'pass', observedValue: rtt, observedUnit: 'ms' }
   }, async () => { await nc.drain() })
 }

@@ -45,7 +45,7 @@ export function postgresRunner (factory: string, client: unknown): PostgresRunne
     const connect = oneAtATime(async () => await pool.connect())
     return {
       query: async (text, params, signal) => {
-        const pooled = await abortable(connect(), signal, (late) => late.release(true))
+        const pooled = await abortable(connect(signal), signal, (late) => late.release(true))
         // A checked-out client whose connection drops emits 'error': with no listener, the app crashes.
         pooled.on('error', ignore)
         const outcome = await abortable(pooled.query(text, params), signal).then(({ rows }) => ({ rows }), (error: unknown) => ({ error }))

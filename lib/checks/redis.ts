@@ -29,7 +29,7 @@ export function redis (client: unknown): BuiltInCheck {
     const notReady = ready()
     if (notReady !== undefined) return { status: 'fail', output: notReady }
     try {
-      return await timed(async () => await abortable(ping(), signal))
+      return await timed(async () => await abortable(ping(signal), signal))
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('LOADING')) return { status: 'warn', output: 'server is loading its data set' }
       throw error
