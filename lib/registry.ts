@@ -169,9 +169,9 @@ export class Registry {
     this.#run(check).then(() => this.#schedule(check), /* c8 ignore next */ (err) => this.#log.error({ reason: describeError(err) }, 'health check scheduling failed'))
   }
 
+  // Never called for a check in flight or once closing: the timer is set once a run ends (and not
+  // once closing), rerunUnpassed skips both.
   async #run (check: CheckEntry): Promise<void> {
-    // Never called for a check in flight: the timer is set once a run ends, rerunUnpassed skips them.
-    if (this.#closing.signal.aborted) return
     if (check.abandoned >= MAX_ABANDONED_RUNS) {
       const output = `hung: ${check.abandoned} runs never settled after their timeout; no new run until one does`
       return this.#record(check, { status: 'fail', time: Date.now(), duration: 0, output })

@@ -113,9 +113,13 @@ t.test('observedValue and observedUnit follow the details policy', async (t) => 
 t.test('an invalid result names its type, never its start', async (t) => {
   const app = await build(t, { liveness: false, details: 'always' })
   app.health.check('odd', () => 'sk_live_abcdefghijklmnopqrstuvwx and more text' as never)
+  app.health.check('null', () => null as never)
+  app.health.check('number', () => 42 as never)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const body = (await get(app, '/readyz?verbose')).body
   t.match(body, /\[-\]odd failed: invalid result: .* got a string of 46 characters/)
+  t.match(body, /\[-\]null failed: invalid result: .* got null\n/)
+  t.match(body, /\[-\]number failed: invalid result: .* got 42\n/)
   t.notOk(body.includes('sk_live'))
 })
 
