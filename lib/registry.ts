@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import { InvalidArgumentError, TooLateError, describe } from './errors'
 import { assertFunction, assertNewName } from './names'
@@ -77,6 +78,8 @@ export class Registry {
   #sealed = false
 
   constructor (log: FastifyBaseLogger, defaults: { interval: number, timeout: number }, onOutcome: (check: RegisteredCheck) => void) {
+    // Each run in flight listens on it: as many listeners as checks (and their abandoned runs).
+    setMaxListeners(0, this.#closing.signal)
     this.#log = log
     this.#defaults = defaults
     this.#onOutcome = onOutcome

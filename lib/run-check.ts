@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events'
 import { CheckTimeoutError, InvalidCheckResultError, describe } from './errors'
 import { describeError } from './redact'
 
@@ -61,8 +60,6 @@ function toOutcome (value: unknown, time: number, duration: number): CheckOutcom
  */
 export function runCheck (fn: CheckFunction, timeout: number, closing: AbortSignal): { outcome: Promise<CheckOutcome>, settled: Promise<void> } {
   const controller = new AbortController()
-  // One listener per check in flight on the shared closing signal: as many as there are checks.
-  setMaxListeners(0, closing)
   const onClosing = (): void => controller.abort(closing.reason)
   closing.addEventListener('abort', onClosing, { once: true })
   const started = performance.now()
