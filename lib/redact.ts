@@ -95,13 +95,19 @@ export function redact (text: string): string {
   return out
 }
 
+// An error's code and name are shown only when they look like what drivers put there
+// (ECONNREFUSED, ER_ACCESS_DENIED_ERROR, PostgreSQL's 28P01; TypeError): anything else may be data.
+const ERROR_CODE = /^(?:[A-Z][A-Z0-9_]{1,39}|[0-9][0-9A-Z]{4})$/
+const ERROR_NAME = /^[A-Z][A-Za-z]{0,39}$/
+
 function messageOf (error: unknown): string {
   if (typeof error === 'string') return error
   if (!(error instanceof Error)) return `a thrown ${error === null ? 'null' : typeof error} (not an Error)`
   const text = typeof error.message === 'string' ? error.message : `an error whose message is ${error.message === null ? 'null' : typeof error.message}`
   const code = (error as { code?: unknown }).code
-  const message = typeof code === 'string' && !text.includes(code) ? `${code}: ${text}` : text
-  return message === '' ? String(error.name) : message
+  const message = typeof code === 'string' && ERROR_CODE.test(code) && !text.includes(code) ? `${code}: ${text}` : text
+  if (message !== '') return message
+  return typeof error.name === 'string' && ERROR_NAME.test(error.name) ? error.name : 'an error without a message'
 }
 
 /** A short, redacted description of whatever a check threw. */

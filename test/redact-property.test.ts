@@ -149,3 +149,11 @@ t.test('through the plugin: no generated secret in any body, header or log line,
     t.same(leaked, [], `${label ?? options.details}: ${sample.length} checks, no secret anywhere`)
   }
 })
+
+t.test("an error's code and name are shown only when they look like a driver's", async (t) => {
+  t.equal(describeError(Object.assign(new Error('connect failed'), { code: 'ECONNREFUSED' })), 'ECONNREFUSED: connect failed')
+  t.equal(describeError(Object.assign(new Error('auth failed'), { code: '28P01' })), '28P01: auth failed')
+  t.equal(describeError(Object.assign(new Error('auth failed'), { code: 'hunter2' })), 'auth failed', 'a code that is not a code is withheld')
+  t.equal(describeError(Object.assign(new Error(''), { name: 'TypeError' })), 'TypeError')
+  t.equal(describeError(Object.assign(new Error(''), { name: 'hunter2 was the password' })), 'an error without a message')
+})
