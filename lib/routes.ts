@@ -105,8 +105,11 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
       handler: (request, reply) => {
         const query = request.query
         // The probe a balancer or kubelet sends, thousands of times a minute: no await, one lookup.
-        if (query.verbose === undefined && query.exclude === undefined) {
-          send(reply, health.answer(KEYS[probe][0], () => probeAnswer(probe, health.report(probe), false, false)))
+        // `?verbose` too, unless authorize() must be asked.
+        if (query.exclude === undefined && (query.verbose === undefined || options.details !== 'authorized')) {
+          const verbose = query.verbose !== undefined
+          const key = verbose ? (options.details === 'always' ? 2 : 1) : 0
+          send(reply, health.answer(KEYS[probe][key], () => probeAnswer(probe, health.report(probe), verbose, key === 2)))
           return
         }
         const exclude = excluded(query)
