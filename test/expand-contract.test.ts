@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { checks } from '../lib/index'
-import { lintFiles } from '../lib/lint'
+import { lintFiles } from '../lib/cli/lint'
 import { runCheck } from '../lib/run-check'
 import { service } from './lib/services'
 

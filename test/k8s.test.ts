@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseAllDocuments, stringify } from 'yaml'
-import { checkDeployment, readConfig } from '../lib/k8s'
-import { main } from '../lib/cli'
+import { checkDeployment, readConfig } from '../lib/cli/k8s'
+import { main } from '../lib/cli/main'
 
 const examples = join(__dirname, '..', 'examples', 'kubernetes')
 const manifest = readFileSync(join(examples, 'deployment.yaml'), 'utf8')
@@ -77,7 +77,7 @@ t.test('each inconsistency is reported with what to change', async (t) => {
     mutate(d)
     t.same(rules(d), expected, what)
   }
-  t.same(rules(deployment(), readConfig({ ...options, checkTimeout: 2500, checkInterval: 5000 })), ['probe-timeout', 'probe-timeout', 'probe-timeout'], 'probe timeouts below checkTimeout')
+  t.same(rules(deployment(), readConfig({ ...options, checkTimeout: 2500, checkInterval: 5000 })), [], 'probes answer from cached results: a checkTimeout above timeoutSeconds is fine')
   const noContainers = deployment()
   noContainers.spec.template.spec.containers = [{ name: 'sidecar' }]
   t.same(rules(noContainers), ['readiness-missing'], 'a pod without probes: the first container is checked')
@@ -100,17 +100,18 @@ t.test('the CLI prints each problem with the file, the object and the fix; exit 
 
 t.test('bad input: exit 2 with a clear message', async (t) => {
   const cases: Array<[string[], RegExp]> = [
-    [['check', write('invalid.yaml', 'kind: Deployment\nspec: [unclosed\n')], /invalid YAML: .* at line \d+, column \d+/],
+    [['check', write('invalid.yaml', 'kind: Deployment\nspec: [unclosed\n')], /^error FST_ZD_CLI_MANIFEST: .*invalid YAML: .* at line \d+, column \d+/],
     [['check', write('malformed.yaml', 'kind: Deployment\nspec:\n  template:\n    spec:\n      containers: 5\n')], /malformed.yaml: not a Deployment the checker can read/],
     [['check', write('service.yaml', 'apiVersion: v1\nkind: Service\nmetadata: { name: x }\n')], /no Deployment found/],
-    [['check', join(dir, 'missing.yaml')], /cannot read .*missing.yaml: ENOENT/],
+    [['check', join(dir, 'missing.yaml')], /^error FST_ZD_CLI_UNREADABLE: cannot read .*missing.yaml: ENOENT/],
     [['check', join(examples, 'deployment.yaml'), '--config', write('bad.json', '{ nope')], /bad.json: invalid JSON/],
-    [['check', join(examples, 'deployment.yaml'), '--config', write('opts.json', '{ "shutdownDelay": -1 }')], /Invalid option "shutdownDelay": got -1/],
+    [['check', join(examples, 'deployment.yaml'), '--config', write('opts.json', '{ "shutdownDelay": -1 }')], /^error FST_ZD_CLI_CONFIG: Invalid option "shutdownDelay": got -1/],
     [['check', join(examples, 'deployment.yaml'), '--config', write('res.json', '{ "resourceTimeouts": "5s" }')], /resourceTimeouts: expected an array of milliseconds/],
-    [['check'], /^Usage:\n {2}fastify-zero-downtime check/],
-    [['lint', 'x.yaml'], /^Usage/],
-    [['check', 'x.yaml', '--config'], /^Usage/],
-    [[], /^Usage/]
+    [['check'], /^check: no file given\n\nUsage:\n {2}fastify-zero-downtime check/],
+    [['lint', 'x.yaml'], /^unknown command "lint": expected check or lint-migrations\n\nUsage/],
+    [['check', 'x.yaml', '--config'], /^--config needs a value\n\nUsage/],
+    [['check', 'x.yaml', '--format', 'json'], /^unknown option --format for check\n\nUsage/],
+    [[], /^no command given\n\nUsage/]
   ]
   for (const [args, message] of cases) {
     const result = await runCli(...args)
@@ -123,7 +124,7 @@ t.test('bad input: exit 2 with a clear message', async (t) => {
 })
 
 t.test('npx fastify-zero-downtime check: the real command, exit codes', async (t) => {
-  const cli = join(__dirname, '..', 'lib', 'cli.ts')
+  const cli = join(__dirname, '..', 'lib', 'cli', 'main.ts')
   const child = spawn(process.execPath, [...process.execArgv, cli, 'check', join(examples, 'deployment.yaml'), '--config', join(examples, 'options.json')], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (chunk) => { out += chunk })

@@ -1,12 +1,19 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { readdirSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { lintFiles, lintSource, loadParser, migrationFiles } from '../lib/lint'
-import { RULES } from '../lib/lint/rules'
-import { main } from '../lib/cli'
+import { lintFiles, lintSource, loadParser, migrationFiles } from '../lib/cli/lint'
+import { RULES } from '../lib/cli/lint/rules'
+import { firstInvalidByte } from '../lib/cli/lint/source'
+import { main } from '../lib/cli/main'
 
 const corpus = join(__dirname, 'fixtures', 'migrations')
+
+function tempDir (t: Test, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
 const parser = loadParser()
 
 async function cli (...args: string[]): Promise<{ code: number, out: string, err: string }> {
@@ -21,7 +28,9 @@ for (const kind of ['safe', 'unsafe']) {
     t.test(`${kind}/${name}`, async (t) => {
       const source = readFileSync(join(corpus, kind, name), 'utf8')
       const expected = /-- expect: (.*)/.exec(source)?.[1] ?? ''
-      const findings = await lintSource(source, name, parser)
+      // The corpus is about what statements do: the timeout rule only where a file asks for it.
+      const options = { assumeLockTimeout: true, ...JSON.parse(/-- options: (.*)/.exec(source)?.[1] ?? '{}') }
+      const findings = await lintSource(source, name, parser, options)
       t.same(findings.map((f) => `${f.rule}@${f.line}`), expected === 'none' ? [] : expected.split(/,\s*/))
       if (kind === 'safe') t.equal(expected, 'none')
     })
@@ -30,9 +39,9 @@ for (const kind of ['safe', 'unsafe']) {
 
 t.test('findings carry the column, the message and the safe alternative', async (t) => {
   const findings = await lintSource(readFileSync(join(corpus, 'unsafe', 'several.sql'), 'utf8'), 'several.sql', parser)
-  t.match(findings.find((f) => f.rule === 'index-not-concurrently'), { line: 9, column: 3, message: RULES['index-not-concurrently'].message, alternative: /CONCURRENTLY/ })
-  t.match(findings.find((f) => f.rule === 'drop-column'), { line: 4, column: 1 })
-  const unicode = await lintSource("-- é ü\nSELECT 'ö';\nDROP TABLE t;", 'u.sql', parser)
+  t.match(findings.find((f) => f.rule === 'index-not-concurrently'), { line: 10, column: 3, message: RULES['index-not-concurrently'].message, alternative: /CONCURRENTLY/ })
+  t.match(findings.find((f) => f.rule === 'drop-column'), { line: 5, column: 1 })
+  const unicode = await lintSource("-- é ü\nSELECT 'ö';\nDROP TABLE t;", 'u.sql', parser, { assumeLockTimeout: true })
   t.match(unicode, [{ rule: 'drop-table', line: 3, column: 1 }], 'positions count characters, not bytes')
 })
 
@@ -49,36 +58,130 @@ t.test('CLI: file:line:col rule message; exit 1 on findings, 0 on none', async (
   t.equal(unsafe.code, 1)
   t.match(unsafe.out, `${join(corpus, 'unsafe', 'drop_column.sql')}:3:1 drop-column drops a column that the running (old) code may still read or write (safe alternative: stop using it in a release first`)
   t.match(unsafe.out, /\n1 finding\(s\)$/)
-  const safe = await cli('lint-migrations', join(corpus, 'safe'))
+  const safe = await cli('lint-migrations', '--assume-lock-timeout', join(corpus, 'safe'))
   t.same(safe, { code: 0, out: 'no findings', err: '' }, 'a directory: every .sql file in it')
-  const json = await cli('lint-migrations', '--format', 'json', join(corpus, 'unsafe', 'truncate.sql'), join(corpus, 'unsafe', 'rename_table.sql'))
+  const json = await cli('lint-migrations', '--assume-lock-timeout', '--format', 'json', join(corpus, 'unsafe', 'truncate.sql'), join(corpus, 'unsafe', 'rename_table.sql'))
   t.equal(json.code, 1)
   t.match(JSON.parse(json.out), [{ rule: 'truncate', line: 2, column: 1, file: /truncate.sql$/ }, { rule: 'rename-table' }])
-  t.same(JSON.parse((await cli('lint-migrations', '--format', 'json', join(corpus, 'safe'))).out), [])
+  t.same(JSON.parse((await cli('lint-migrations', '--format=json', '--assume-lock-timeout', join(corpus, 'safe'))).out), [])
 })
 
-t.test('CLI: unparseable input exits 2 with the parser\'s message and position', async (t) => {
+t.test('CLI: bad input exits 2 with a coded message naming the file and the position', async (t) => {
   const result = await cli('lint-migrations', join(corpus, 'invalid', 'unparseable.sql'))
   t.equal(result.code, 2)
-  t.match(result.err, /unparseable.sql:2:\d+: cannot parse: syntax error at or near "email"/)
-  t.match(await cli('lint-migrations', join(corpus, 'nope')), { code: 2, err: /cannot read .*nope/ })
-  t.match(await cli('lint-migrations'), { code: 2, err: /^Usage/ })
-  t.match(await cli('lint-migrations', 'x.sql', '--format', 'xml'), { code: 2 })
-  t.match(await cli('lint-migrations', 'x.sql', '--config', 'o.json'), { code: 2 }, 'a flag of the other command')
+  t.match(result.err, /^error FST_ZD_CLI_SQL_SYNTAX: .*unparseable.sql:2:\d+: cannot parse: syntax error at or near "email"/)
+  t.match(await cli('lint-migrations', join(corpus, 'nope')), { code: 2, err: /^error FST_ZD_CLI_UNREADABLE: cannot read .*nope/ })
+  t.match(await cli('lint-migrations'), { code: 2, err: /^lint-migrations: no file given\n\nUsage/ })
+  t.match(await cli('lint-migrations', 'x.sql', '--format', 'xml'), { code: 2, err: /^--format xml: expected text or json/ })
+  t.match(await cli('lint-migrations', 'x.sql', '--config', 'o.json'), { code: 2, err: /^unknown option --config for lint-migrations/ }, 'a flag of the other command')
+  t.match(await cli('lint-migrations', 'x.sql', '--pg-version', 'latest'), { code: 2, err: /^--pg-version latest: expected a PostgreSQL major version/ })
+  t.match(await cli('lint-migrations', 'x.sql', '--since'), { code: 2, err: /^--since needs a value/ })
+})
+
+t.test('syntax errors point at the character: columns count from 1, in characters', async (t) => {
+  for (const [sql, line, column] of [['SELECT 1 ,, 1;', 1, 11], ["SELECT 'éé' ,, 1;", 1, 14], ["SELECT '😀😀' ,, 1;", 1, 14], ["-- 😀\nSELECT '😀' ,, 1;", 2, 13], ['SELECT 1;\n  ALTER TABLE t ADD COLUMN x int,, ;', 2, 34]] as const) {
+    await t.rejects(lintSource(sql, 'e.sql', parser), { code: 'FST_ZD_CLI_SQL_SYNTAX', message: new RegExp(`^e\\.sql:${line}:${column}: cannot parse: syntax error at or near ","`) }, sql)
+  }
+})
+
+t.test('a NUL byte, invalid UTF-8, a BOM, a directory without migrations', async (t) => {
+  const dir = tempDir(t, 'zd-lint-bad-')
+  const file = (name: string, bytes: Buffer | string): string => { writeFileSync(join(dir, name), bytes); return join(dir, name) }
+  const nul = file('nul.sql', 'SELECT 1;\nSELECT 2\0;\nDROP TABLE users;\n')
+  t.match(await cli('lint-migrations', nul), { code: 2, err: /^error FST_ZD_CLI_ENCODING: .*nul.sql:2:9: a NUL byte/ }, 'a NUL byte does not hide the DROP behind it')
+  const latin1 = file('latin1.sql', Buffer.concat([Buffer.from("SELECT 'caf"), Buffer.from([0xe9]), Buffer.from("';\nDROP TABLE users;\n")]))
+  t.match(await cli('lint-migrations', latin1), { code: 2, err: /^error FST_ZD_CLI_ENCODING: .*latin1.sql:1:12: invalid UTF-8 \(byte 0xe9 at offset 11\)/ })
+  const bom = file('bom.sql', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('SET lock_timeout = 1;\nDROP TABLE users;\n')]))
+  t.match(await cli('lint-migrations', bom), { code: 1, out: /bom.sql:2:1 drop-table/ }, 'a BOM is dropped, positions unchanged')
+  const empty = mkdtempSync(join(dir, 'empty-'))
+  writeFileSync(join(empty, 'README.md'), '# migrations')
+  t.match(await cli('lint-migrations', empty), { code: 2, err: /^error FST_ZD_CLI_NO_MIGRATIONS: .*empty-\w+: no migration found: expected files ending in \.sql/ })
+  const upper = mkdtempSync(join(dir, 'upper-'))
+  writeFileSync(join(upper, '001_drop.SQL'), 'SET lock_timeout = 1;\nDROP TABLE users;\n')
+  t.match(await cli('lint-migrations', upper), { code: 1, out: /001_drop.SQL:2:1 drop-table/ }, 'the extension in any case')
+})
+
+t.test('invalid UTF-8 is found where the decoder fails, for any bytes (generated)', async (t) => {
+  let seed = 7
+  const random = (): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31 }
+  // Valid characters of each length, and each way a sequence can be invalid (lone, overlong, surrogate, beyond U+10FFFF, cut).
+  const pieces = [[0x41], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0xe9], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe0, 0x80, 0x80], [0xf0, 0x80, 0x80, 0x80], [0xf5], [0x80], [0xe2, 0x82], [0xf0, 0x9f, 0x98]]
+  const decodes = (bytes: Uint8Array): boolean => { try { new TextDecoder('utf-8', { fatal: true }).decode(bytes); return true } catch { return false } }
+  for (let round = 0; round < 1000; round++) {
+    const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(random() * 8) }, () => pieces[Math.floor(random() * pieces.length)]).flat())
+    const at = firstInvalidByte(bytes)
+    if (decodes(bytes)) { t.equal(at, -1); continue }
+    // Everything before it decodes, and the decoder replaces what starts there.
+    t.ok(at >= 0 && decodes(bytes.subarray(0, at)) && new TextDecoder().decode(bytes.subarray(at)).startsWith('\uFFFD'), bytes.toString('hex'))
+  }
+})
+
+t.test('--version prints the CLI package and its version', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'lib', 'cli', 'package.json'), 'utf8'))
+  t.same(await cli('--version'), { code: 0, out: `fastify-zero-downtime-cli ${String(version)}`, err: '' })
+})
+
+t.test('a bug is reported as one (exit 3), not as bad input', async (t) => {
+  const { main: run } = t.mockRequire('../lib/cli/main', { '../lib/cli/lint': { ...require('../lib/cli/lint'), lintFiles: async () => { throw new TypeError('cannot read properties of undefined') } } }) as typeof import('../lib/cli/main')
+  const err: string[] = []
+  t.equal(await run(['lint-migrations', 'x.sql'], () => {}, (line) => err.push(line)), 3)
+  t.match(err.join('\n'), /^internal error: this is a bug in fastify-zero-downtime-cli, please report it .*\nTypeError: cannot read properties of undefined/)
 })
 
 t.test('a custom floor table; files sorted by name', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'zd-lint-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t, 'zd-lint-')
   writeFileSync(join(dir, '2.sql'), '-- zero-downtime: contract\nDROP TABLE old;\nUPDATE app.compat SET floor = 4;\n')
   writeFileSync(join(dir, '1.sql'), 'SELECT 1;\n')
   writeFileSync(join(dir, 'notes.txt'), 'not a migration')
   t.same(migrationFiles([dir]).map((f) => f.slice(dir.length + 1)), ['1.sql', '2.sql'])
-  t.same(await lintFiles([dir], { floorTable: 'app.compat' }), [])
-  t.match(await lintFiles([dir]), [{ rule: 'contract-without-floor' }], 'the default floor table is not raised there')
+  t.same(await lintFiles([dir], { floorTable: 'app.compat', assumeLockTimeout: true }), [])
+  t.match(await lintFiles([dir], { assumeLockTimeout: true }), [{ rule: 'backfill-in-transaction', line: 3 }, { rule: 'contract-without-floor' }], 'the default floor table is not raised there (and the write holds the DROP\'s lock)')
   t.same(await lintSource('', 'empty.sql', parser), [], 'an empty file')
   t.match(await lintSource('SET lock_timeout = 1;\nDROP TABLE t', 'last.sql', parser), [{ rule: 'drop-table', line: 2 }], 'a last statement without its semicolon')
   t.match(await lintSource('DO LANGUAGE plpgsql $$ BEGIN DROP TABLE x; END $$;', 'do.sql', parser), [{ rule: 'do-block-ddl' }])
   const broken = { parse: async () => { throw new Error('the parser failed to load') } }
   await t.rejects(lintSource('SELECT 1;', 'x.sql', broken), { message: 'x.sql: cannot parse: the parser failed to load' })
+})
+
+t.test('the schema model spans the directory: types and tables from earlier migrations, --since', async (t) => {
+  const dir = tempDir(t, 'zd-lint-model-')
+  writeFileSync(join(dir, '001_users.sql'), 'CREATE TABLE users (id bigint PRIMARY KEY, name varchar(50), email text);\n')
+  writeFileSync(join(dir, '002_widen.sql'), 'ALTER TABLE users ALTER COLUMN name TYPE varchar(100);\n')
+  writeFileSync(join(dir, '003_orders.sql'), 'CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n')
+  writeFileSync(join(dir, '004_index.sql'), 'CREATE INDEX orders_user_idx ON orders (user_id);\nALTER TABLE users ALTER COLUMN name TYPE varchar(20);\n')
+  const rules = async (options: Parameters<typeof lintFiles>[1]): Promise<string[]> => (await lintFiles([dir], { assumeLockTimeout: true, ...options })).map((f) => `${f.file.slice(dir.length + 1)}:${f.line} ${f.rule}`)
+  t.same(await rules({}), ['004_index.sql:1 index-not-concurrently', '004_index.sql:2 change-column-type'], 'widening known from 001 is safe; each file its own release')
+  t.same(await rules({ since: '003_orders.sql' }), ['004_index.sql:2 change-column-type'], 'orders is new in the release that starts at 003; 001-002 are not reported')
+  t.same(await rules({ since: '004_index.sql' }), ['004_index.sql:1 index-not-concurrently', '004_index.sql:2 change-column-type'])
+  writeFileSync(join(dir, '005_rename.sql'), 'ALTER TABLE users RENAME COLUMN name TO full_name;\nALTER TABLE users ALTER COLUMN full_name TYPE text;\nALTER TABLE users RENAME TO people;\nALTER TABLE people ALTER COLUMN email TYPE text;\n')
+  t.same(await rules({ since: '005_rename.sql' }), ['005_rename.sql:1 rename-column', '005_rename.sql:3 rename-table'], 'types follow renames')
+})
+
+t.test('the timeout rule: every statement that takes a strong lock, and what sets lock_timeout', async (t) => {
+  const timeouts = async (sql: string, options = {}): Promise<number[]> => (await lintSource(sql, 't.sql', parser, options)).filter((f) => f.rule === 'lock-timeout').map((f) => f.line)
+  const strong = ['ALTER TABLE users ADD COLUMN bio text;', 'DROP TABLE sessions;', 'ALTER TABLE users RENAME TO people;', 'CREATE INDEX i ON orders (status);', 'TRUNCATE sessions;', 'REINDEX TABLE orders;', 'VACUUM FULL orders;', 'CLUSTER orders;', 'REFRESH MATERIALIZED VIEW daily;', 'ALTER DOMAIN email SET NOT NULL;', 'CREATE TRIGGER tr BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION f();', 'ALTER TABLE orders SET SCHEMA archive;', 'ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b;', 'ALTER TABLE orders RENAME CONSTRAINT a TO b;', 'DROP INDEX i;']
+  t.same(await timeouts(strong.join('\n')), strong.map((_, i) => i + 1), 'each strong lock, without a timeout')
+  const weak = ['CREATE INDEX CONCURRENTLY i ON orders (status);', 'ALTER TABLE orders VALIDATE CONSTRAINT c;', 'ALTER INDEX i RENAME TO j;', 'VACUUM orders;', 'SELECT 1;', 'INSERT INTO t VALUES (1);', 'CREATE TABLE n (id int);', 'ALTER TABLE n ADD COLUMN x int;', 'ALTER TABLE measurements DETACH PARTITION m CONCURRENTLY;']
+  t.same(await timeouts(weak.join('\n')), [], 'weak locks and new tables need none')
+  t.same(await timeouts("SET lock_timeout = '2s';\nDROP TABLE a;\nSET lock_timeout = 2000;\nDROP TABLE b;\nSET lock_timeout = 1.5;\nDROP TABLE c;"), [], 'a string, an integer, a fraction')
+  t.same(await timeouts("SET lock_timeout = 0;\nDROP TABLE a;\nSET lock_timeout = '0ms';\nDROP TABLE b;\nSET lock_timeout TO DEFAULT;\nDROP TABLE c;"), [2, 4, 6], 'zero means no timeout; DEFAULT is the role\'s')
+  t.same(await timeouts('SET lock_timeout TO DEFAULT;\nDROP TABLE c;\nRESET lock_timeout;\nDROP TABLE d;\nSET lock_timeout = 0;\nDROP TABLE e;', { assumeLockTimeout: true }), [6], 'with the role\'s timeout: only an explicit 0 turns it off')
+  t.same(await timeouts("BEGIN;\nSET LOCAL lock_timeout = '1s';\nDROP TABLE a;\nCOMMIT;\nDROP TABLE b;"), [5], 'SET LOCAL ends with its transaction')
+  t.same(await timeouts("BEGIN;\nSET lock_timeout = '1s';\nROLLBACK;\nDROP TABLE a;\nBEGIN;\nSET lock_timeout = '1s';\nCOMMIT;\nDROP TABLE b;"), [4], 'a ROLLBACK undoes a SET; a COMMIT keeps it')
+  t.same(await timeouts("SET LOCAL lock_timeout = '1s';\nDROP TABLE a;\nROLLBACK;\nDROP TABLE b;"), [], 'SET LOCAL without BEGIN: the migration tool\'s transaction, to the end of the file')
+  t.same(await timeouts("SET statement_timeout = '5s';\nDROP TABLE a;"), [1 + 1], 'statement_timeout is not lock_timeout')
+})
+
+t.test('positions after characters of every UTF-8 length, a 4-byte one included', async (t) => {
+  const findings = await lintSource("-- a é € 😀\nSELECT '😀😀';  DROP TABLE t;\n/* 😀 */ TRUNCATE u;", 'u.sql', parser, { assumeLockTimeout: true })
+  t.match(findings, [{ rule: 'drop-table', line: 2, column: 15 }, { rule: 'truncate', line: 3, column: 9 }])
+})
+
+t.test('a file that cannot be read, --pg-version bounds, a bug that throws a non-Error', async (t) => {
+  t.match(await cli('lint-migrations', '/proc/self/mem'), { code: 2, err: /^error FST_ZD_CLI_UNREADABLE: cannot read \/proc\/self\/mem: EIO/ }, 'stat succeeds, reading fails (a real file)')
+  for (const version of ['8', '100', '16.2']) t.match(await cli('lint-migrations', 'x.sql', '--pg-version', version), { code: 2, err: /expected a PostgreSQL major version/ }, version)
+  const { main: run } = t.mockRequire('../lib/cli/main', { '../lib/cli/lint': { ...require('../lib/cli/lint'), lintFiles: async () => { throw 'a string' } } }) as typeof import('../lib/cli/main') // eslint-disable-line no-throw-literal
+  const err: string[] = []
+  t.equal(await run(['lint-migrations', 'x.sql'], () => {}, (line) => err.push(line)), 3)
+  t.match(err.join('\n'), /^internal error: .*\na string$/)
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -14,11 +14,16 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 run(npm, ['pack', '--silent', '--pack-destination', dir], root)
 const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))
+// The CLI is a package of its own (lib/cli): an app that registers the plugin installs neither yaml nor the SQL parser.
+run(npm, ['pack', '--silent', '--pack-destination', dir], join(root, 'lib', 'cli'))
+const cliTarball = readdirSync(dir).find((f) => f.startsWith('fastify-zero-downtime-cli-'))
 const { version: fastifyVersion } = require('fastify/package.json')
 const { version: typesVersion } = require('@types/node/package.json')
 const { version: tsVersion } = require('typescript/package.json')
 writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
 run(npm, ['install', '--silent', '--no-audit', '--no-fund', '--prefer-offline', `./${tarball}`, `fastify@${fastifyVersion}`, `@types/node@${typesVersion}`, `typescript@${tsVersion}`])
+const pluginOnly = readdirSync(join(dir, 'node_modules'))
+run(npm, ['install', '--silent', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', `./${cliTarball}`])
 
 const usage = `
   const app = Fastify()
@@ -87,14 +92,24 @@ t.test('importing the plugin loads no driver: they are optional peer dependencie
   t.notOk(readdirSync(join(dir, 'node_modules')).some((name) => ['pg', 'mysql2', 'ioredis', 'amqplib', 'nats', 'mqtt'].includes(name)), 'npm installed none of them')
 })
 
-t.test('the command-line tool is installed as a bin', async (t) => {
+t.test('the plugin alone installs neither the CLI\'s YAML reader nor its SQL parser', async (t) => {
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  t.same(Object.keys(manifest.dependencies).sort(), ['@fastify/error', '@fastify/under-pressure', 'close-with-grace', 'fastify-plugin'])
+  t.notOk('bin' in manifest, 'the bin belongs to fastify-zero-downtime-cli')
+  t.notOk(pluginOnly.includes('yaml') || pluginOnly.includes('libpg-query'), 'neither in node_modules after installing the plugin')
+})
+
+t.test('fastify-zero-downtime-cli: its bin checks manifests, lints migrations, tells its version', async (t) => {
   const bin = join(dir, 'node_modules', '.bin', 'fastify-zero-downtime')
   writeFileSync(join(dir, 'deploy.yaml'), 'kind: Deployment\nmetadata: { name: web }\nspec:\n  strategy: { type: Recreate }\n')
   const checked = spawnSync(bin, ['check', 'deploy.yaml'], { cwd: dir, encoding: 'utf8' })
   t.equal(checked.status, 1)
   t.match(checked.stdout, /deploy.yaml: Deployment\/web: max-unavailable: strategy Recreate/)
   writeFileSync(join(dir, 'm.sql'), 'DROP TABLE x;\n')
-  const linted = spawnSync(bin, ['lint-migrations', 'm.sql'], { cwd: dir, encoding: 'utf8' })
-  t.equal(linted.status, 2, 'libpg-query is an optional peer dependency, not installed here')
-  t.match(linted.stderr, /lint-migrations needs the PostgreSQL parser: npm install --save-dev libpg-query/)
+  const linted = spawnSync(bin, ['lint-migrations', '--assume-lock-timeout', 'm.sql'], { cwd: dir, encoding: 'utf8' })
+  t.equal(linted.status, 1)
+  t.match(linted.stdout, /^m.sql:1:1 drop-table /)
+  const { version } = JSON.parse(readFileSync(join(root, 'lib', 'cli', 'package.json'), 'utf8'))
+  t.equal(spawnSync(bin, ['--version'], { cwd: dir, encoding: 'utf8' }).stdout, `fastify-zero-downtime-cli ${String(version)}\n`)
+  t.notMatch(run('tar', ['-tzf', cliTarball!]), /\.ts\n|\.map\n/, 'built JavaScript only')
 })

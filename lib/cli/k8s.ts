@@ -1,11 +1,9 @@
 import { parseAllDocuments } from 'yaml'
-import { EXIT_MARGIN } from './budget'
-import { resolveOptions, type ResolvedOptions } from './options'
+import { EXIT_MARGIN } from '../budget'
+import { ConfigError, ManifestError } from './errors'
+import { resolveOptions, type ResolvedOptions } from '../options'
 
 export interface Problem { where: string, rule: string, message: string, fix: string }
-
-/** Bad input: not YAML, no Deployment, or options that the plugin itself would reject. */
-export class InputError extends Error {}
 
 interface Probe { httpGet?: { path?: string }, timeoutSeconds?: number }
 interface Container { name?: string, readinessProbe?: Probe, livenessProbe?: Probe, startupProbe?: Probe, lifecycle?: { preStop?: { sleep?: { seconds?: number }, exec?: { command?: string[] } } } }
@@ -24,12 +22,12 @@ export interface CheckerConfig { options: ResolvedOptions, resourceTimeouts: num
 export function readConfig (json: unknown): CheckerConfig {
   const { resourceTimeouts = [], ...options } = (json ?? {}) as { resourceTimeouts?: unknown }
   if (!Array.isArray(resourceTimeouts) || !resourceTimeouts.every((t) => typeof t === 'number' && t > 0)) {
-    throw new InputError('resourceTimeouts: expected an array of milliseconds, one per app.health.resource()')
+    throw new ConfigError('resourceTimeouts: expected an array of milliseconds, one per app.health.resource()')
   }
   try {
     return { options: resolveOptions(options), resourceTimeouts }
   } catch (error) {
-    throw new InputError((error as Error).message)
+    throw new ConfigError((error as Error).message)
   }
 }
 
@@ -38,11 +36,11 @@ export function readDeployments (text: string, file: string): Deployment[] {
   for (const doc of parseAllDocuments(text)) {
     const error = doc.errors[0]
     // The parser's message says where: "... at line 2, column 7:".
-    if (error !== undefined) throw new InputError(`${file}: invalid YAML: ${error.message.split('\n')[0]}`)
+    if (error !== undefined) throw new ManifestError(`${file}: invalid YAML: ${error.message.split('\n')[0]}`)
     const value = doc.toJS() as { kind?: unknown } | null
     if (value?.kind === 'Deployment') deployments.push(value as Deployment)
   }
-  if (deployments.length === 0) throw new InputError(`${file}: no Deployment found (kind: Deployment)`)
+  if (deployments.length === 0) throw new ManifestError(`${file}: no Deployment found (kind: Deployment)`)
   return deployments
 }
 
@@ -112,13 +110,6 @@ export function checkDeployment (deployment: Deployment, { options, resourceTime
     const startup = path(container.startupProbe)
     if (startup !== undefined && !served(startup, routes.startup)) {
       add(where, 'startup-path', `the startupProbe path ${startup} is not served by the plugin (routes.startup is ${String(routes.startup)})`, `point it at ${String(routes.startup)}`)
-    }
-
-    for (const [probeName, probe] of [['readinessProbe', container.readinessProbe], ['livenessProbe', container.livenessProbe], ['startupProbe', container.startupProbe]] as const) {
-      const timeout = probe?.timeoutSeconds ?? 1
-      if (probe !== undefined && timeout * 1000 < options.checkTimeout) {
-        add(where, 'probe-timeout', `${probeName}.timeoutSeconds is ${timeout} s, below the checks' timeout (${options.checkTimeout} ms)`, `set ${probeName}.timeoutSeconds: ${seconds(options.checkTimeout)}`)
-      }
     }
 
     const preStop = preStopSleepSeconds(container)

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { ConfigError, ManifestError, UnreadableError, UsageError, isInputError } from './errors'
+import { checkDeployment, readConfig, readDeployments, type CheckerConfig, type Problem } from './k8s'
+import { DEFAULT_PG_VERSION, lintFiles } from './lint'
+
+const USAGE = `Usage:
+  fastify-zero-downtime check <deployment.yaml>... [--config options.json]
+      Reads Kubernetes Deployment manifests (multi-document YAML) and the plugin's options (JSON,
+      as passed to app.register; add "resourceTimeouts": [ms, ...] for app.health.resource()), and
+      reports each inconsistency with what to change.
+  fastify-zero-downtime lint-migrations <file or dir>... [options]
+      Lints PostgreSQL migrations (in name order, one schema model across them) for steps that
+      break the running code or block it during a rolling deploy. Destructive steps belong in a
+      migration marked "-- zero-downtime: contract", which must raise the compatibility floor.
+      Ignore a finding with "-- zero-downtime-ignore <rule>: <reason>".
+      --format text|json        output (default text)
+      --pg-version <major>      the PostgreSQL the migrations run on (default ${DEFAULT_PG_VERSION})
+      --assume-lock-timeout     the role or database sets lock_timeout: statements need not
+      --since <file name>       the first migration of this release: earlier files only feed the
+                                schema model; tables created from it on count as new
+      --floor-table <name>      the compatibility floor table (default zero_downtime_compatibility)
+  fastify-zero-downtime --version
+Exit codes: 0 nothing found, 1 problems or findings, 2 bad input, 3 a bug in this tool.`
+
+type Output = (line: string) => void
+
+// Each command's flags: whether it takes a value.
+const FLAGS: Record<string, Record<string, boolean>> = {
+  check: { '--config': true },
+  'lint-migrations': { '--format': true, '--pg-version': true, '--since': true, '--floor-table': true, '--assume-lock-timeout': false }
+}
+
+/** Runs the CLI; resolves with the exit code. */
+export async function main (argv: string[], out: Output, err: Output): Promise<number> {
+  try {
+    return await run(argv, out)
+  } catch (error) {
+    if (!isInputError(error)) {
+      err(`internal error: this is a bug in fastify-zero-downtime-cli, please report it with the input that caused it\n${(error as Error).stack ?? String(error)}`)
+      return 3
+    }
+    err(error.code === 'FST_ZD_CLI_USAGE' ? `${error.message}\n\n${USAGE}` : `error ${error.code}: ${error.message}`)
+    return 2
+  }
+}
+
+async function run (argv: string[], out: Output): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === '--help' || command === '-h') { out(USAGE); return 0 }
+  if (command === '--version' || command === '-v') { out(version()); return 0 }
+  const known = FLAGS[command]
+  if (known === undefined) throw new UsageError(command === undefined ? 'no command given' : `unknown command "${command}": expected check or lint-migrations`)
+  const flags = new Map<string, string>()
+  const files: string[] = []
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]
+    if (!arg.startsWith('--')) { files.push(arg); continue }
+    const [name, inline] = arg.split(/=(.*)/s)
+    const takesValue = known[name]
+    if (takesValue === undefined) throw new UsageError(`unknown option ${name} for ${command}`)
+    const value = takesValue ? inline ?? rest[++i] : ''
+    if (value === undefined) throw new UsageError(`${name} needs a value`)
+    flags.set(name, value)
+  }
+  if (files.length === 0) throw new UsageError(`${command}: no file given`)
+  return command === 'check' ? check(files, flags.get('--config'), out) : await lint(files, flags, out)
+}
+
+function version (): string {
+  // The CLI's package.json: beside lib/cli/main.ts, two levels above dist/cli/main.js.
+  /* c8 ignore start: the built file runs in test/package.test.ts, a child process */
+  const root = basename(dirname(__dirname)) === 'dist' ? join(__dirname, '..', '..') : __dirname
+  /* c8 ignore stop */
+  const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string, version: string }
+  return `${name} ${version}`
+}
+
+function check (files: string[], configFile: string | undefined, out: Output): number {
+  const config = readConfig(configFile === undefined ? {} : parseJson(configFile))
+  let count = 0
+  for (const file of files) {
+    for (const deployment of readDeployments(read(file), file)) {
+      for (const problem of checkWithin(file, deployment, config)) {
+        count++
+        out(`${file}: ${problem.where}: ${problem.rule}: ${problem.message}. Fix: ${problem.fix}.`)
+      }
+    }
+  }
+  out(count === 0 ? 'no problems found' : `${count} problem(s) found`)
+  return count === 0 ? 0 : 1
+}
+
+async function lint (files: string[], flags: Map<string, string>, out: Output): Promise<number> {
+  const format = flags.get('--format') ?? 'text'
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${format}: expected text or json`)
+  const pgVersion = flags.has('--pg-version') ? Number(flags.get('--pg-version')) : undefined
+  if (pgVersion !== undefined && !(Number.isInteger(pgVersion) && pgVersion >= 9 && pgVersion <= 99)) throw new UsageError(`--pg-version ${String(flags.get('--pg-version'))}: expected a PostgreSQL major version such as ${DEFAULT_PG_VERSION}`)
+  const findings = await lintFiles(files, { floorTable: flags.get('--floor-table'), pgVersion, assumeLockTimeout: flags.has('--assume-lock-timeout'), since: flags.get('--since') })
+  if (format === 'json') {
+    out(JSON.stringify(findings, null, 2))
+  } else {
+    for (const f of findings) out(`${f.file}:${f.line}:${f.column} ${f.rule} ${f.message} (safe alternative: ${f.alternative})`)
+    out(findings.length === 0 ? 'no findings' : `${findings.length} finding(s)`)
+  }
+  return findings.length === 0 ? 0 : 1
+}
+
+/** A Deployment whose fields have the wrong types (containers: 5) is bad input, not a crash. */
+function checkWithin (file: string, deployment: Parameters<typeof checkDeployment>[0], config: CheckerConfig): Problem[] {
+  try {
+    return checkDeployment(deployment, config)
+  } catch (error) {
+    throw new ManifestError(`${file}: not a Deployment the checker can read (${(error as Error).message})`)
+  }
+}
+
+function parseJson (file: string): unknown {
+  const text = read(file)
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new ConfigError(`${file}: invalid JSON: ${(error as Error).message}`)
+  }
+}
+
+function read (file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new UnreadableError(file, (error as Error).message)
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), (line) => console.log(line), (line) => console.error(line)).then((code) => { process.exitCode = code })
+}
