@@ -185,3 +185,16 @@ t.test('a file that cannot be read, --pg-version bounds, a bug that throws a non
   t.equal(await run(['lint-migrations', 'x.sql'], () => {}, (line) => err.push(line)), 3)
   t.match(err.join('\n'), /^internal error: .*\na string$/)
 })
+
+// Snippets in the style others write them (Rails' DDL for strong_migrations' cases, squawk's rule
+// docs, the PostgreSQL manual), labelled by what they do, each linted alone as the acceptance runs do.
+t.test('labelled snippets in others\' style: every unsafe one caught, no safe one flagged', async (t) => {
+  const labelled = join(corpus, 'labelled')
+  for (const kind of ['unsafe', 'safe']) {
+    for (const name of readdirSync(join(labelled, kind))) {
+      const rules = (await lintFiles([join(labelled, kind, name)])).map((f) => f.rule).filter((rule) => rule !== 'lock-timeout')
+      if (kind === 'unsafe') t.ok(rules.length > 0, `unsafe/${name} caught`)
+      else t.same(rules, [], `safe/${name} not flagged`)
+    }
+  }
+})
