@@ -1,7 +1,7 @@
 // Benchmarks, side by side in one run; writes docs/benchmarks.md. Usage: npm run bench
 // Each comparison alternates its two sides over several rounds and compares medians.
 import autocannon from 'autocannon'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFileSync, readFileSync } from 'node:fs'
 import { request, Agent } from 'node:http'
@@ -10,13 +10,19 @@ import { createInterface } from 'node:readline'
 import { profile } from './profile.mjs'
 import { lintBench } from './lint.mjs'
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
-const DURATION = Number(process.env.BENCH_DURATION ?? 5)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9)
+const DURATION = Number(process.env.BENCH_DURATION ?? 3)
 const CONNECTIONS = 32
 const here = new URL('.', import.meta.url)
 
+// On Linux the servers run on the last CPU and this process (autocannon) on the others, so that
+// the load generator does not steal the server's CPU in the middle of a measurement.
+const cpus = os.cpus().length
+const pinned = os.platform() === 'linux' && cpus > 1 && spawnSync('taskset', ['-pc', `0-${cpus - 2}`, String(process.pid)], { stdio: 'ignore' }).status === 0
+
 async function startServer (env) {
-  const child = spawn(process.execPath, [new URL('server.mjs', here).pathname], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const command = pinned ? ['taskset', ['-c', String(cpus - 1), process.execPath]] : [process.execPath, []]
+  const child = spawn(command[0], [...command[1], new URL('server.mjs', here).pathname], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
   const [line] = await once(createInterface({ input: child.stdout }), 'line')
   return { child, url: line.trim() }
 }
@@ -62,7 +68,20 @@ async function sideBySide (label, a, b) {
   const rps = (side) => median(results[side].map((r) => r.rps))
   const cpu = (side) => median(results[side].map((r) => r.cpuPerRequest))
   const perRound = (side) => median(results[side].map((r) => r.queries))
-  return { label, a: rps('a'), b: rps('b'), ratio: rps('a') / rps('b'), cpuA: cpu('a'), cpuB: cpu('b'), cpuRatio: cpu('b') / cpu('a'), queriesA: perRound('a'), queriesB: perRound('b') }
+  // The two sides of a round ran back to back: their ratio cancels the machine's slow drift, which
+  // on a shared VM moves both by more than the difference measured. The median of those ratios.
+  const paired = (ratio) => median(results.a.map((a, round) => ratio(a, results.b[round])))
+  return {
+    label,
+    a: rps('a'),
+    b: rps('b'),
+    ratio: paired((a, b) => a.rps / b.rps),
+    cpuA: cpu('a'),
+    cpuB: cpu('b'),
+    cpuRatio: paired((a, b) => b.cpuPerRequest / a.cpuPerRequest),
+    queriesA: perRound('a'),
+    queriesB: perRound('b')
+  }
 }
 
 async function probeStorm () {
@@ -165,8 +184,9 @@ Written by \`npm run bench\` (bench/run.mjs) on ${new Date().toISOString().slice
 Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}.
 Versions: Node.js ${versions.node}, fastify ${versions.fastify}, fastify-zero-downtime ${versions.plugin}, autocannon ${versions.autocannon}.
 Method: servers run in their own processes on loopback; autocannon, ${CONNECTIONS} connections, ${DURATION} s per measurement;
-the two sides of each comparison alternate over ${ROUNDS} rounds (which side goes first alternates too)
-and the medians are compared. "A bare route in a plain app" is a Fastify app without the plugin, one
+the two sides of each comparison alternate over ${ROUNDS} rounds (which side goes first alternates too);
+the ratio is the median of the rounds' ratios (each round's two measurements ran back to back, so
+the machine's drift cancels), the req/s and CPU columns the medians of each side.${pinned ? ` The servers run pinned to CPU ${cpus - 1}, the load generator to the other${cpus > 2 ? 's' : ''} (taskset).` : ''} "A bare route in a plain app" is a Fastify app without the plugin, one
 route returning \`{ status: 'pass' }\`: the baseline a user compares with. Each check is a 1 ms round
 trip to a pretend dependency, counted. The load generator shares the machine's 2 cores with the
 servers, so absolute figures are low; the ratios are the point.

@@ -176,6 +176,29 @@ export class Health implements ZeroDowntimeHealth {
   }
 
   /**
+   * The object decorated on the instance as `app.health`: what ZeroDowntimeHealth declares and
+   * nothing more, so that the plugin's internals (answers, reports, the lifecycle) stay its own.
+   */
+  api (): ZeroDowntimeHealth {
+    const api: ZeroDowntimeHealth = Object.freeze(Object.defineProperties({
+      check: (name: string, fn: CheckFunction, options?: CheckOptions & CheckCloseOption) => { this.check(name, fn, options); return api },
+      startupTask: (name: string, fn: StartupTaskFunction) => { this.startupTask(name, fn); return api },
+      resource: (name: string, close: CloseFunction, options?: ResourceOptions) => { this.resource(name, close, options); return api },
+      onStateChange: (listener: StateListener) => this.onStateChange(listener),
+      onDrain: (listener: () => void) => this.onDrain(listener),
+      setReady: (ready: boolean) => { this.setReady(ready) },
+      markBroken: (reason: string) => { this.markBroken(reason) },
+      report: (probe: Probe, exclude?: ReadonlySet<string>) => this.report(probe, exclude),
+      shutdown: async () => await this.shutdown()
+    }, {
+      state: { get: () => this.state, enumerable: true },
+      ready: { get: () => this.ready, enumerable: true },
+      checks: { get: () => this.checks, enumerable: true }
+    }) as ZeroDowntimeHealth)
+    return api
+  }
+
+  /**
    * The graceful shutdown: fastify.close(), which runs the whole sequence (lib/shutdown.ts).
    * Resolves with what was not clean; never exits the process.
    */

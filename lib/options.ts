@@ -151,6 +151,14 @@ function resolveRoutes (value: unknown): Required<RoutePaths> {
   return routes
 }
 
+/** The probe paths under a registration `prefix` ("/api": /api/readyz ...). */
+function prefixed (prefix: string | false, routes: Required<RoutePaths>): Required<RoutePaths> {
+  if (prefix === false) fail('prefix', prefix, 'a path starting with "/"')
+  const base = prefix === '/' ? '' : prefix
+  const under = (path: string | false): string | false => path === false ? false : `${base}${path}`
+  return { live: under(routes.live), ready: under(routes.ready), startup: under(routes.startup), health: under(routes.health) }
+}
+
 function resolveLiveness (value: unknown): Required<LivenessOptions> | false {
   if (value === false) return false
   if (value === undefined) value = {}
@@ -182,33 +190,36 @@ function resolveSignals (value: unknown): NodeJS.Signals[] | false {
 export function resolveOptions (input: unknown): ResolvedOptions {
   if (input === undefined || input === null) input = {}
   if (!isPlainObject(input)) fail('options', input, 'an object')
-  rejectUnknownKeys('', input, TOP_LEVEL_KEYS)
+  // Fastify passes its own register options along: `prefix` moves the probes (fastify-plugin would
+  // otherwise ignore it), `logLevel` and `logSerializers` are Fastify's business.
+  const { prefix, logLevel, logSerializers, ...own } = input
+  rejectUnknownKeys('', own, TOP_LEVEL_KEYS)
 
-  const details = oneOf<DetailsPolicy>('details', input.details, DETAILS, DEFAULTS.details)
-  const authorize = input.authorize
+  const details = oneOf<DetailsPolicy>('details', own.details, DETAILS, DEFAULTS.details)
+  const authorize = own.authorize
   if (authorize !== undefined && typeof authorize !== 'function') fail('authorize', authorize, 'a function (request) => boolean | Promise<boolean>')
   if (details === 'authorized' && authorize === undefined) fail('authorize', authorize, 'a function (request) => boolean when details is "authorized"')
   if (details !== 'authorized' && authorize !== undefined) fail('authorize', authorize, 'undefined unless details is "authorized"')
 
-  const checkInterval = duration('checkInterval', input.checkInterval, DEFAULTS.checkInterval, { positive: true })
-  const checkTimeout = duration('checkTimeout', input.checkTimeout, DEFAULTS.checkTimeout, { positive: true })
+  const checkInterval = duration('checkInterval', own.checkInterval, DEFAULTS.checkInterval, { positive: true })
+  const checkTimeout = duration('checkTimeout', own.checkTimeout, DEFAULTS.checkTimeout, { positive: true })
   if (checkTimeout > checkInterval) fail('checkTimeout', checkTimeout, `at most checkInterval (${checkInterval} ms)`)
-  if (input.shutdownOnError !== undefined && typeof input.shutdownOnError !== 'boolean') fail('shutdownOnError', input.shutdownOnError, 'a boolean')
+  if (own.shutdownOnError !== undefined && typeof own.shutdownOnError !== 'boolean') fail('shutdownOnError', own.shutdownOnError, 'a boolean')
 
   return Object.freeze({
-    routes: Object.freeze(resolveRoutes(input.routes)),
+    routes: Object.freeze(prefixed(routePath('prefix', prefix, '/'), resolveRoutes(own.routes))),
     details,
     authorize: authorize as ResolvedOptions['authorize'],
-    probeLogLevel: oneOf<LogLevel>('probeLogLevel', input.probeLogLevel, LOG_LEVELS, DEFAULTS.probeLogLevel),
+    probeLogLevel: oneOf<LogLevel>('probeLogLevel', own.probeLogLevel, LOG_LEVELS, DEFAULTS.probeLogLevel),
     checkInterval,
     checkTimeout,
-    liveness: ((l) => l === false ? l : Object.freeze(l))(resolveLiveness(input.liveness)),
-    startupTimeout: duration('startupTimeout', input.startupTimeout, DEFAULTS.startupTimeout),
-    signals: ((s) => s === false ? s : Object.freeze(s))(resolveSignals(input.signals)),
-    shutdownOnError: input.shutdownOnError ?? DEFAULTS.shutdownOnError,
-    shutdownDelay: duration('shutdownDelay', input.shutdownDelay, DEFAULTS.shutdownDelay),
-    drainTimeout: duration('drainTimeout', input.drainTimeout, DEFAULTS.drainTimeout, { positive: true }),
-    closeTimeout: duration('closeTimeout', input.closeTimeout, DEFAULTS.closeTimeout, { positive: true }),
-    gracePeriod: duration('gracePeriod', input.gracePeriod, DEFAULTS.gracePeriod, { positive: true })
+    liveness: ((l) => l === false ? l : Object.freeze(l))(resolveLiveness(own.liveness)),
+    startupTimeout: duration('startupTimeout', own.startupTimeout, DEFAULTS.startupTimeout),
+    signals: ((s) => s === false ? s : Object.freeze(s))(resolveSignals(own.signals)),
+    shutdownOnError: own.shutdownOnError ?? DEFAULTS.shutdownOnError,
+    shutdownDelay: duration('shutdownDelay', own.shutdownDelay, DEFAULTS.shutdownDelay),
+    drainTimeout: duration('drainTimeout', own.drainTimeout, DEFAULTS.drainTimeout, { positive: true }),
+    closeTimeout: duration('closeTimeout', own.closeTimeout, DEFAULTS.closeTimeout, { positive: true }),
+    gracePeriod: duration('gracePeriod', own.gracePeriod, DEFAULTS.gracePeriod, { positive: true })
   })
 }

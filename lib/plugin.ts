@@ -11,7 +11,7 @@ export const EVENT_LOOP_CHECK = 'eventloop'
 export async function plugin (fastify: FastifyInstance, input: ZeroDowntimeOptions): Promise<void> {
   const options = resolveOptions(input)
   const health = new Health(fastify, options, detectLaunchers())
-  fastify.decorate('health', health)
+  fastify.decorate('health', health.api())
 
   if (options.liveness !== false) {
     health.check(EVENT_LOOP_CHECK, await registerEventLoopCheck(fastify, options.liveness), { groups: ['liveness'] })

@@ -375,3 +375,17 @@ t.test('an onClose hook of the app that throws: close() rejects with it, and the
   const report = await app.health.shutdown()
   t.same(report, { clean: false, problems: ['close failed: flush failed for postgres://[REDACTED]@db/app'] })
 })
+
+t.test('app.health is the documented API and nothing else; its methods chain and stay bound', async (t) => {
+  const app = await build(t, { shutdownDelay: 0 })
+  t.same(Object.keys(app.health).sort(), ['check', 'checks', 'markBroken', 'onDrain', 'onStateChange', 'ready', 'report', 'resource', 'setReady', 'shutdown', 'startupTask', 'state'])
+  for (const internal of ['reportOne', 'aggregate', 'start', 'beginClosing', 'finish', 'answer', 'attach', 'api']) t.notOk(internal in app.health, `${internal} is not reachable`)
+  t.ok(Object.isFrozen(app.health))
+  const { setReady, report } = app.health
+  t.equal(app.health.check('a', async () => {}).startupTask('b', async () => {}).resource('c', async () => {}), app.health, 'chains return app.health')
+  await app.ready()
+  setReady(false)
+  t.equal(report('ready').status, 'fail', 'destructured methods still work')
+  t.equal(app.health.ready, false)
+  t.match(app.health.checks.map((c) => c.name), ['eventloop', 'a'])
+})

@@ -1,5 +1,5 @@
 import t from 'tap'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import underPressure from '@fastify/under-pressure'
 import { build, get, until } from './lib/helpers'
 import zeroDowntime = require('../lib/index')
@@ -169,4 +169,23 @@ t.test('a failing dependency never turns into 503 on application routes', async 
   const res = await get(app, '/')
   t.equal(res.status, 200)
   t.equal(res.body, 'still here')
+})
+
+t.test('under a prefix, and inside an encapsulated context', async (t) => {
+  const prefixed = Fastify()
+  t.teardown(async () => { await prefixed.close() })
+  await prefixed.register(zeroDowntime, { prefix: '/api/', logLevel: 'warn', signals: false, shutdownDelay: 0, routes: { health: false } })
+  await prefixed.ready()
+  t.same(await Promise.all(['/api/readyz', '/api/livez', '/api/startupz', '/api/health', '/readyz'].map(async (url) => (await prefixed.inject(url)).statusCode)), [200, 200, 200, 404, 404], 'prefix moves every probe')
+  t.equal(typeof prefixed.health, 'object', 'app.health on the instance that registered it')
+  const nested = Fastify()
+  t.teardown(async () => { await nested.close() })
+  let inner: FastifyInstance | undefined
+  await nested.register(async (api) => { await api.register(zeroDowntime, { signals: false, shutdownDelay: 0 }); inner = api }, { prefix: '/v1' })
+  await nested.ready()
+  t.equal((await nested.inject('/v1/readyz')).statusCode, 200, 'the probes take the context\'s prefix')
+  t.equal(nested.health, undefined, 'the root does not see app.health: register the plugin at the root to use it everywhere')
+  t.equal(typeof inner?.health, 'object')
+  await t.rejects(async () => { await Fastify().register(zeroDowntime, { prefix: 'api' } as never) }, { code: 'FST_ZD_INVALID_OPTION', message: /Invalid option "prefix": got "api"/ })
+  await t.rejects(async () => { await Fastify().register(zeroDowntime, { prefix: false } as never) }, { code: 'FST_ZD_INVALID_OPTION', message: /Invalid option "prefix": got false, expected a path starting with "\/"/ })
 })

@@ -1,8 +1,23 @@
 // Type tests of the published declarations (dist/), through the package's own name.
 import Fastify, { type FastifyInstance } from 'fastify'
+import pg from 'pg'
+import postgresJs from 'postgres'
+import { Redis } from 'ioredis'
+import { createClient } from 'redis'
+import mysql2 from 'mysql2'
+import mysql2Promise from 'mysql2/promise'
+import { connect as natsConnect } from 'nats'
+import mqttJs from 'mqtt'
 import { describe, expect, test } from 'tstyche'
 import zeroDowntime, {
+  fastifyZeroDowntime,
   checks,
+  type PostgresCheckOptions,
+  type HttpCheckOptions,
+  type MqttCheckOptions,
+  type DiskCheckOptions,
+  type SchemaCheckOptions,
+  type PostgresClient,
   type CheckResult,
   type LifecycleState,
   type ShutdownReport,
@@ -92,9 +107,45 @@ describe('exports', () => {
     expect(checks.http('http://billing/readyz', { method: 'POST' })).type.toRaiseError()
     expect(app.health.check('disk', checks.disk({ path: '/var/data', minFree: '1GiB' }))).type.not.toRaiseError()
     expect(checks.disk({ minFree: '1GiB' })).type.toRaiseError()
-    expect(app.health.check('db', checks.postgres({}), { close: true })).type.not.toRaiseError()
-    expect(checks.schema({}, { history: 'node-pg-migrate', requires: '001', compatibility: 1 })).type.not.toRaiseError()
-    expect(checks.schema({}, { history: 'flyway', requires: '001', compatibility: 1 })).type.toRaiseError()
+    expect(app.health.check('db', checks.postgres(new pg.Pool()), { close: true })).type.not.toRaiseError()
+    expect(checks.schema(new pg.Pool(), { history: 'node-pg-migrate', requires: '001', compatibility: 1 })).type.not.toRaiseError()
+    expect(checks.schema(new pg.Pool(), { history: 'flyway', requires: '001', compatibility: 1 })).type.toRaiseError()
     expect(checks.raiseFloorSql(3)).type.toBe<string>()
+  })
+})
+
+describe('the drivers\' clients', () => {
+  test('each check takes its driver\'s client, and rejects what cannot work', async () => {
+    expect(checks.postgres(new pg.Pool())).type.not.toRaiseError()
+    expect(checks.postgres(new pg.Client())).type.not.toRaiseError()
+    expect(checks.postgres(postgresJs())).type.not.toRaiseError()
+    expect(checks.postgres('postgres://db')).type.toRaiseError()
+    expect(checks.postgres(new Redis())).type.toRaiseError()
+    expect(checks.mysql(mysql2.createPool({}))).type.not.toRaiseError()
+    expect(checks.mysql(mysql2.createConnection({}))).type.not.toRaiseError()
+    expect(checks.mysql(mysql2Promise.createPool({}))).type.not.toRaiseError()
+    expect(checks.mysql(new pg.Pool())).type.toRaiseError()
+    expect(checks.redis(new Redis())).type.not.toRaiseError()
+    expect(checks.redis(createClient())).type.not.toRaiseError()
+    expect(checks.redis({ ping () {} })).type.toRaiseError()
+    expect(checks.nats(await natsConnect())).type.not.toRaiseError()
+    expect(checks.nats(42)).type.toRaiseError()
+    expect(checks.mqtt(mqttJs.connect('mqtt://localhost'), { topic: 'health' })).type.not.toRaiseError()
+    expect(checks.mqtt({ connected: true })).type.toRaiseError()
+    expect(checks.amqp({ createChannel: async () => ({}), close: async () => {} })).type.not.toRaiseError()
+    expect(checks.amqp('amqp://localhost')).type.toRaiseError()
+  })
+
+  test('the options types of the built-in checks are exported', () => {
+    expect<PostgresCheckOptions>().type.toBeAssignableFrom({ maxWaiting: 5 })
+    expect<HttpCheckOptions>().type.toBeAssignableFrom({ method: 'HEAD' as const })
+    expect<MqttCheckOptions>().type.toBeAssignableFrom({})
+    expect<DiskCheckOptions>().type.toBeAssignableFrom({ path: '/', minFree: '1GiB' })
+    expect<SchemaCheckOptions>().type.toBeAssignableFrom({ history: 'umzug' as const, requires: '001', compatibility: 1 })
+    expect<PostgresClient>().type.toBeAssignableFrom(new pg.Pool())
+  })
+
+  test('fastifyZeroDowntime is the plugin too, as Fastify\'s own plugins name theirs', () => {
+    expect(fastifyZeroDowntime).type.toBe<typeof zeroDowntime>()
   })
 })

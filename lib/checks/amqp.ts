@@ -1,3 +1,4 @@
+import type { AmqpConnection as AmqpConnectionShape } from './clients'
 import { abortable, hasMethods, invalidClient, oneAtATime, timed, withClose, type BuiltInCheck } from './common'
 
 interface Channel { close: () => Promise<void> }
@@ -7,7 +8,7 @@ interface AmqpConnection { createChannel: () => Promise<Channel>, close: () => P
  * Opens and closes a channel: a round trip to the broker on the existing connection, which costs
  * it nothing lasting. A channel that opens after the check timed out is closed at once.
  */
-export function amqp (connection: unknown): BuiltInCheck {
+export function amqp (connection: AmqpConnectionShape): BuiltInCheck {
   if (!hasMethods(connection, 'createChannel', 'close')) return invalidClient('amqp', 'an amqplib connection (from amqplib.connect())', connection)
   const amqpConnection = connection as unknown as AmqpConnection
   const closeQuietly = (channel: Channel): void => { channel.close().catch(() => {}) }

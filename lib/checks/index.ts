@@ -1,6 +1,7 @@
 // Built-in checks for the dependencies services really have. Each factory takes the application's
 // own client, so that a probe never opens a connection nor holds a credential, and drivers are
 // never imported here: they are optional peer dependencies, only duck-typed.
+export type { PostgresClient, MysqlClient, RedisClient, AmqpConnection, NatsConnection, MqttClient } from './clients'
 export { postgres, type PostgresCheckOptions } from './postgres'
 export { mysql } from './mysql'
 export { redis } from './redis'

@@ -1,3 +1,4 @@
+import type { MqttClient as MqttClientShape } from './clients'
 import { abortable, hasMethods, invalidClient, oneAtATime, timed, withClose, type BuiltInCheck } from './common'
 
 interface MqttClient { connected: boolean, reconnecting: boolean, publishAsync: (topic: string, message: string, options: { qos: 1, retain: false }) => Promise<unknown>, endAsync: () => Promise<void> }
@@ -12,7 +13,7 @@ export interface MqttCheckOptions {
  * has no application-level ping). A client that is not connected fails at once, as its publishes
  * would only queue up while it reconnects.
  */
-export function mqtt (client: unknown, options: MqttCheckOptions = {}): BuiltInCheck {
+export function mqtt (client: MqttClientShape, options: MqttCheckOptions = {}): BuiltInCheck {
   if (!hasMethods(client, 'publishAsync', 'endAsync') || typeof (client as { connected?: unknown }).connected !== 'boolean') {
     return invalidClient('mqtt', 'an mqtt.js client (from mqtt.connect())', client)
   }

@@ -1,3 +1,4 @@
+import type { MysqlClient } from './clients'
 import { abortable, hasMethods, invalidClient, oneAtATime, timed, withClose, type BuiltInCheck } from './common'
 
 type Callback<T> = (error: Error | null, value: T) => void
@@ -14,7 +15,7 @@ const promised = async <T>(call: (cb: Callback<T>) => void): Promise<T> => await
  * `PING` (COM_PING, no SQL parsed). From a pool, the connection is checked out and, if the check
  * times out, destroyed rather than returned. A single connection cannot be interrupted.
  */
-export function mysql (client: unknown): BuiltInCheck {
+export function mysql (client: MysqlClient): BuiltInCheck {
   // mysql2/promise wraps the callback objects: use what it wraps.
   const inner = (client as { pool?: unknown, connection?: unknown } | null)?.pool ?? (client as { connection?: unknown } | null)?.connection ?? client
   if (hasMethods(inner, 'getConnection', 'end')) {

@@ -1,9 +1,10 @@
+import type { NatsConnection as NatsConnectionShape } from './clients'
 import { abortable, hasMethods, invalidClient, oneAtATime, withClose, type BuiltInCheck } from './common'
 
 interface NatsConnection { rtt: () => Promise<number>, isClosed: () => boolean, drain: () => Promise<void> }
 
 /** A PING/PONG round trip on the existing connection (`nc.rtt()`); a closed connection fails at once. */
-export function nats (connection: unknown): BuiltInCheck {
+export function nats (connection: NatsConnectionShape): BuiltInCheck {
   if (!hasMethods(connection, 'rtt', 'isClosed', 'drain')) return invalidClient('nats', 'a NATS connection (from nats connect())', connection)
   const nc = connection as unknown as NatsConnection
   // A PING waits for its PONG until the connection drops: later runs wait for that same one.

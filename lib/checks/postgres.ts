@@ -1,3 +1,4 @@
+import type { PostgresClient } from './clients'
 import { abortable, hasMethods, invalidClient, oneAtATime, timed, withClose, type BuiltInCheck } from './common'
 
 type Rows = Array<Record<string, unknown>>
@@ -71,7 +72,7 @@ export function postgresRunner (factory: string, client: unknown): PostgresRunne
  * rather than returned, so a hung server never leaves a busy client behind. A bare pg Client
  * cannot be interrupted: prefer a Pool.
  */
-export function postgres (client: unknown, options: PostgresCheckOptions = {}): BuiltInCheck {
+export function postgres (client: PostgresClient, options: PostgresCheckOptions = {}): BuiltInCheck {
   const maxWaiting = options.maxWaiting ?? 10
   const runner = postgresRunner('postgres', client)
   return withClose(async ({ signal }) => {

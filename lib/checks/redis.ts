@@ -1,3 +1,4 @@
+import type { RedisClient } from './clients'
 import { abortable, hasMethods, invalidClient, oneAtATime, timed, withClose, type BuiltInCheck } from './common'
 
 interface IoRedis { status: string, ping: () => Promise<string>, quit: () => Promise<unknown> }
@@ -9,7 +10,7 @@ const EXPECTED = 'an ioredis client, or a node-redis (v5 or later) client'
  * `PING`. A client that is not connected fails at once: its commands would only queue up while it
  * reconnects. A server still loading its data set (`LOADING`) answers, so the check says `warn`.
  */
-export function redis (client: unknown): BuiltInCheck {
+export function redis (client: RedisClient): BuiltInCheck {
   let ready: () => string | undefined
   let close: () => Promise<unknown>
   if (hasMethods(client, 'ping', 'quit') && typeof (client as { status?: unknown }).status === 'string') {

@@ -1,3 +1,4 @@
+import type { PostgresClient } from './clients'
 import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
 import { withClose, type BuiltInCheck } from './common'
@@ -48,7 +49,7 @@ export function raiseFloorSql (floor: number, table = 'zero_downtime_compatibili
  * (not behind), and no contract migration raised the compatibility floor above it (not too new).
  * One query; readiness only, never liveness.
  */
-export function schema (client: unknown, options: SchemaCheckOptions): BuiltInCheck {
+export function schema (client: PostgresClient, options: SchemaCheckOptions): BuiltInCheck {
   const runner = postgresRunner('schema', client)
   const history = typeof options?.history === 'string' ? PRESETS[options.history] : options?.history
   if (history === undefined || typeof history !== 'object') throw new InvalidArgumentError('checks.schema() option history', describe(options?.history), '"node-pg-migrate", "umzug", or { table, column }')
