@@ -99,6 +99,9 @@ t.test('the plugin alone installs neither the CLI\'s YAML reader nor its SQL par
   t.same(Object.keys(manifest.dependencies).sort(), ['@fastify/error', '@fastify/under-pressure', 'close-with-grace', 'fastify-plugin'])
   t.notOk('bin' in manifest, 'the bin belongs to fastify-zero-downtime-cli')
   t.notOk(pluginOnly.includes('yaml') || pluginOnly.includes('libpg-query'), 'neither in node_modules after installing the plugin')
+  const built = readdirSync(join(dir, 'node_modules', 'fastify-zero-downtime', 'dist'), { recursive: true }).map(String)
+  t.notOk(built.some((f) => f.endsWith('.map')), 'no source maps shipped')
+  t.notOk(built.filter((f) => /\.(js|d\.ts)$/.test(f)).some((f) => readFileSync(join(dir, 'node_modules', 'fastify-zero-downtime', 'dist', f), 'utf8').includes('sourceMappingURL')), 'and none referenced')
 })
 
 t.test('fastify-zero-downtime-cli: its bin checks manifests, lints migrations, tells its version', async (t) => {

@@ -31,3 +31,19 @@ t.test('docs/checks.md names the driver versions the tests ran with', async (t) 
     t.ok(doc.includes(`${driver} ${version}`) || doc.includes(`${driver}) ${version}`) || doc.includes(`node-redis) ${version}`), `${driver} ${version}`)
   }
 })
+
+t.test('a missing service is named in one line before any test runs; with ZD_REQUIRE_SERVICES the run stops there', async (t) => {
+  const { spawnSync } = await import('node:child_process')
+  const before = join(__dirname, 'lib', 'before.ts')
+  // A port nothing listens on: the service is missing for this run only.
+  const env = { ...process.env, ZD_MYSQL_URL: 'mysql://root@127.0.0.1:9/test' }
+  delete env.ZD_REQUIRE_SERVICES
+  const skipped = spawnSync(process.execPath, [...process.execArgv, before], { env, encoding: 'utf8' })
+  t.equal(skipped.status, 0)
+  t.match(skipped.stdout, /^# services not reachable, their tests are skipped: .*mysql \(127\.0\.0\.1:9\)/)
+  const required = spawnSync(process.execPath, [...process.execArgv, before], { env: { ...env, ZD_REQUIRE_SERVICES: '1' }, encoding: 'utf8' })
+  t.equal(required.status, 1)
+  t.match(required.stderr, /^missing service: mysql is not reachable at 127\.0\.0\.1:9 \(ZD_REQUIRE_SERVICES is set\): start it with start-stop-daemon .*mariadbd/)
+  t.notMatch(required.stderr, /postgres is not/, 'the first missing one, by name')
+  t.ok(readme.includes('## Services for the tests'), 'the README says how to start each')
+})

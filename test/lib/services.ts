@@ -12,6 +12,23 @@ export const SERVICES = {
 
 export type ServiceName = keyof typeof SERVICES
 
+// How to start each on a Debian machine (.ci/run does the same).
+const START: Record<ServiceName, string> = {
+  postgres: 'pg_ctlcluster <version> main start (trust auth, database "test")',
+  mysql: 'start-stop-daemon --start --background --exec /usr/sbin/mariadbd (root without password, database "test")',
+  redis: 'redis-server --daemonize yes --port 6379',
+  amqp: 'rabbitmq-server -detached (guest/guest)',
+  nats: 'nats-server -a 127.0.0.1 -p 4222 -js',
+  mqtt: 'mosquitto -d'
+}
+
+/** The services that do not answer, in the order of SERVICES, with where and how to start each. */
+export async function missingServices (): Promise<Array<{ name: ServiceName, host: string, start: string }>> {
+  const names = Object.keys(SERVICES) as ServiceName[]
+  const up = await Promise.all(names.map(async (name) => await reachable(SERVICES[name].url)))
+  return names.filter((_, i) => !up[i]).map((name) => ({ name, host: new URL(SERVICES[name].url).host, start: `start it with ${START[name]}, or set ZD_${name.toUpperCase()}_URL` }))
+}
+
 async function reachable (url: string): Promise<boolean> {
   const { hostname, port } = new URL(url)
   return await new Promise((resolve) => {
