@@ -17,4 +17,4 @@ async function main (): Promise<void> {
   }
 }
 
-void main()
+main().catch((error: unknown) => { console.error(error); process.exitCode = 1 })
