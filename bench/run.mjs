@@ -135,6 +135,7 @@ const servers = {
   bare: await startServer({ BENCH_MODE: 'bare' }),
   plugin: await startServer({ BENCH_MODE: 'plugin' }),
   plugin200: await startServer({ BENCH_MODE: 'plugin', CHECKS: '200' }),
+  pluginOpenapi: await startServer({ BENCH_MODE: 'plugin', OPENAPI: '1' }),
   underPressure: await startServer({ BENCH_MODE: 'under-pressure' }),
   terminus: await startServer({ BENCH_MODE: 'terminus' })
 }
@@ -152,6 +153,7 @@ try {
   await compare('`/livez` vs a bare route in a plain app', { server: servers.plugin, path: '/livez' }, bare, { min: 0.95 })
   await compare('`/health`, 5 checks, vs a bare route in a plain app', { server: servers.plugin, path: '/health' }, bare, { min: 0.95 })
   await compare('`/readyz?verbose`, 5 checks, vs a bare route in a plain app', { server: servers.plugin, path: '/readyz?verbose' }, bare, { min: 0.9 })
+  await compare('an application route, probes documented (`openapi: true`: querystring and params schemas) vs without the plugin', { server: servers.pluginOpenapi, path: '/' }, { server: servers.bare, path: '/' }, {})
   await compare('`/readyz` with 200 checks vs with 5', { server: servers.plugin200, path: '/readyz' }, { server: servers.plugin, path: '/readyz' }, { min: 0.95, max: 1.05 })
   await compare('@fastify/under-pressure `/status` (healthCheck: the same 5 checks) vs a bare route', { server: servers.underPressure, path: '/status' }, bare, {})
   await compare('@godaddy/terminus `/readyz` (the same 5 checks) vs a bare route', { server: servers.terminus, path: '/readyz' }, bare, {})

@@ -1,7 +1,7 @@
 // The server side of the benchmarks, one process per mode, so that the load generator does not
 // share its event loop. Prints its URL on stdout once listening.
 //   bare            a plain Fastify app, no plugin: `/` and `/bare` (returns { status: 'pass' })
-//   plugin          the same app with fastify-zero-downtime and CHECKS checks (default 5)
+//   plugin          the same app with fastify-zero-downtime and CHECKS checks (default 5); OPENAPI=1 documents the probes
 //   under-pressure  the same app with @fastify/under-pressure's /status running the same checks
 //   terminus        the same app with @godaddy/terminus's /readyz running the same checks
 //   shutdown        the plugin with signal handling, for SIGTERM-to-exit
@@ -21,7 +21,9 @@ if (mode === 'plugin' || mode === 'shutdown') {
   await app.register(zeroDowntime, {
     signals: mode === 'shutdown' ? ['SIGTERM'] : false,
     shutdownDelay: 0,
-    checkInterval: Number(process.env.CHECK_INTERVAL ?? 1000)
+    checkInterval: Number(process.env.CHECK_INTERVAL ?? 1000),
+    // OPENAPI=1: the probes documented, with their querystring and params schemas.
+    openapi: process.env.OPENAPI === '1'
   })
   for (let i = 0; i < checks; i++) app.health.check(`dep-${i}`, dependency)
 } else if (mode === 'under-pressure') {

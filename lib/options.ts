@@ -28,6 +28,8 @@ export interface ZeroDowntimeOptions {
   details?: DetailsPolicy
   authorize?: (request: FastifyRequest) => boolean | Promise<boolean>
   probeLogLevel?: LogLevel
+  /** List the probe routes in OpenAPI output (@fastify/swagger), with their content types and queries. */
+  openapi?: boolean
   checkInterval?: number
   checkTimeout?: number
   liveness?: LivenessOptions | false
@@ -45,6 +47,7 @@ export interface ResolvedOptions {
   readonly details: DetailsPolicy
   readonly authorize: ((request: FastifyRequest) => boolean | Promise<boolean>) | undefined
   readonly probeLogLevel: LogLevel
+  readonly openapi: boolean
   readonly checkInterval: number
   readonly checkTimeout: number
   readonly liveness: Readonly<Required<LivenessOptions>> | false
@@ -66,6 +69,7 @@ export const DEFAULTS = Object.freeze({
   details: 'never',
   authorize: undefined,
   probeLogLevel: 'warn',
+  openapi: false,
   checkInterval: 5000,
   checkTimeout: 1000,
   'liveness.maxEventLoopDelay': 1000,
@@ -171,6 +175,12 @@ function resolveLiveness (value: unknown): Required<LivenessOptions> | false {
   }
 }
 
+function flag (name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') fail(name, value, 'a boolean')
+  return value
+}
+
 function byteCount (name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(name, value, 'a whole number of bytes, 0 (off) or more')
@@ -204,19 +214,19 @@ export function resolveOptions (input: unknown): ResolvedOptions {
   const checkInterval = duration('checkInterval', own.checkInterval, DEFAULTS.checkInterval, { positive: true })
   const checkTimeout = duration('checkTimeout', own.checkTimeout, DEFAULTS.checkTimeout, { positive: true })
   if (checkTimeout > checkInterval) fail('checkTimeout', checkTimeout, `at most checkInterval (${checkInterval} ms)`)
-  if (own.shutdownOnError !== undefined && typeof own.shutdownOnError !== 'boolean') fail('shutdownOnError', own.shutdownOnError, 'a boolean')
 
   return Object.freeze({
     routes: Object.freeze(prefixed(routePath('prefix', prefix, '/'), resolveRoutes(own.routes))),
     details,
     authorize: authorize as ResolvedOptions['authorize'],
     probeLogLevel: oneOf<LogLevel>('probeLogLevel', own.probeLogLevel, LOG_LEVELS, DEFAULTS.probeLogLevel),
+    openapi: flag('openapi', own.openapi, DEFAULTS.openapi),
     checkInterval,
     checkTimeout,
     liveness: ((l) => l === false ? l : Object.freeze(l))(resolveLiveness(own.liveness)),
     startupTimeout: duration('startupTimeout', own.startupTimeout, DEFAULTS.startupTimeout),
     signals: ((s) => s === false ? s : Object.freeze(s))(resolveSignals(own.signals)),
-    shutdownOnError: own.shutdownOnError ?? DEFAULTS.shutdownOnError,
+    shutdownOnError: flag('shutdownOnError', own.shutdownOnError, DEFAULTS.shutdownOnError),
     shutdownDelay: duration('shutdownDelay', own.shutdownDelay, DEFAULTS.shutdownDelay),
     drainTimeout: duration('drainTimeout', own.drainTimeout, DEFAULTS.drainTimeout, { positive: true }),
     closeTimeout: duration('closeTimeout', own.closeTimeout, DEFAULTS.closeTimeout, { positive: true }),

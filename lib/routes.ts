@@ -4,7 +4,7 @@ import type { Health, Probe, ProbeLine, ProbeReport } from './health'
 import type { ResolvedOptions } from './options'
 import type { CheckGroup } from './registry'
 import { describeError, redact } from './redact'
-import { healthResponse, notFoundResponse, probeResponse } from './schemas'
+import { healthSchema, probeSchema } from './schemas'
 
 interface ProbeQuery { verbose?: string, exclude?: string | string[] }
 
@@ -101,7 +101,7 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
     fastify.route<{ Querystring: ProbeQuery }>({
       ...common,
       url: path,
-      schema: { response: { 200: probeResponse, 503: probeResponse } },
+      schema: probeSchema(probe, options.openapi),
       handler: (request, reply) => {
         const query = request.query
         // The probe a balancer or kubelet sends, thousands of times a minute: no await, one lookup.
@@ -121,9 +121,9 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
     fastify.route<{ Querystring: ProbeQuery, Params: { name: string } }>({
       ...common,
       url: `${path}/:name`,
-      // No params schema: the name is only looked up among the checks, and a params schema here
-      // measurably slowed every other route of a small app (bench/: 0.83x instead of 0.98x).
-      schema: { response: { 200: probeResponse, 503: probeResponse, 404: notFoundResponse } },
+      // No params schema unless documented: the name is only looked up among the checks, and a
+      // params schema here measurably slowed every other route of a small app (bench/: 0.83x).
+      schema: probeSchema(probe, options.openapi, true),
       handler: async (request, reply) => {
         const report = health.reportOne(GROUP[probe], request.params.name)
         if (report === undefined) {
@@ -139,7 +139,7 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
     fastify.route({
       ...common,
       url: options.routes.health,
-      schema: { response: { 200: healthResponse, 503: healthResponse } },
+      schema: healthSchema(options.openapi),
       handler: (request, reply) => {
         const answer = (showOutput: boolean): void => { send(reply, health.answer(showOutput ? 'health:details' : 'health', () => healthAnswer(health, showOutput))) }
         // Only authorize() needs a wait.

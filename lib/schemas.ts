@@ -42,3 +42,58 @@ export const healthResponse = {
   },
   required: ['status', 'checks']
 } as const
+
+type Schema = Record<string, unknown>
+const TAGS = ['health']
+
+const PROBES = {
+  live: { summary: 'Liveness probe', description: 'Passes while this process itself is healthy (event loop, memory, checks in the liveness group). Never depends on other services.' },
+  ready: { summary: 'Readiness probe', description: 'Passes while the instance should receive traffic: started, not draining, readiness checks passing. Answers from the last background results, never running a check.' },
+  startup: { summary: 'Startup probe', description: 'Passes once the startup tasks and startup checks have completed.' }
+} as const
+
+const queries = {
+  type: 'object',
+  properties: {
+    verbose: { type: 'string', description: 'Any value: answer in text/plain, one line per check ("[+]name ok" or "[-]name failed: reason"), as kube-apiserver does. Reasons only when details are allowed.' },
+    exclude: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'A check name to leave out of this answer; repeat for several.' }
+  }
+} as const
+
+/** Both bodies a probe can send, each under its own content type. */
+const probeContent = (description: string): Schema => ({
+  description,
+  content: {
+    'application/json': { schema: probeResponse },
+    'text/plain': { schema: { type: 'string', description: 'with ?verbose' } }
+  }
+})
+
+/**
+ * Route schemas: listed in OpenAPI with summaries, tags, queries and content types when `openapi`
+ * is on; otherwise hidden from it (`hide`) with response schemas only. A querystring schema is left
+ * out unless documented: declaring one costs every route of a small app a little (bench/).
+ */
+export function probeSchema (probe: keyof typeof PROBES, documented: boolean, byName = false): Schema {
+  if (!documented) return { hide: true, response: { 200: probeResponse, 503: probeResponse, ...(byName ? { 404: notFoundResponse } : {}) } }
+  const notFound = byName ? { 404: { description: 'no check by that name in this group', content: { 'application/json': { schema: notFoundResponse } } } } : {}
+  return {
+    summary: byName ? `${PROBES[probe].summary}, one check` : PROBES[probe].summary,
+    description: PROBES[probe].description,
+    tags: TAGS,
+    querystring: queries,
+    ...(byName ? { params: { type: 'object', properties: { name: { type: 'string', description: 'a check name' } }, required: ['name'] } } : {}),
+    response: { 200: probeContent('passes'), 503: probeContent('fails'), ...notFound }
+  }
+}
+
+export function healthSchema (documented: boolean): Schema {
+  if (!documented) return { hide: true, response: { 200: healthResponse, 503: healthResponse } }
+  const content = (description: string): Schema => ({ description, content: { 'application/health+json': { schema: healthResponse } } })
+  return {
+    summary: 'Every check, in the IETF health+json format',
+    description: 'The aggregate of all checks with each one\'s last result; reasons and observed values only when details are allowed.',
+    tags: TAGS,
+    response: { 200: content('pass or warn'), 503: content('fail') }
+  }
+}
