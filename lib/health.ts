@@ -9,6 +9,7 @@ import { InvalidArgumentError, describe } from './errors'
 import { assertFunction } from './names'
 import type { ResolvedOptions } from './options'
 import { describeError, redact } from './redact'
+import { Metrics } from './metrics'
 import { liveReport, oneReport, readyReport, startupReport, type LifecycleSnapshot, type LifecycleState, type Probe, type ProbeReport } from './probes'
 import { Registry, type CheckGroup, type CheckOptions, type RegisteredCheck, type Verdict } from './registry'
 import { Resources, type CloseFunction, type ResourceOptions } from './resources'
@@ -28,6 +29,9 @@ export type { LifecycleState, Probe, ProbeLine, ProbeReport } from './probes'
 
 export type { ShutdownReport, StateListener } from './shutdown'
 
+// The version the metrics' meter carries.
+const VERSION = (require('../package.json') as { version: string }).version
+
 /** `app.health`: the checks, the lifecycle state and the shutdown sequence of one Fastify instance. */
 export class Health implements ZeroDowntimeHealth {
   readonly #fastify: FastifyInstance
@@ -38,6 +42,7 @@ export class Health implements ZeroDowntimeHealth {
   readonly #resources: Resources
   readonly #lifecycle: Lifecycle
   readonly #answers: AnswerCache
+  readonly #metrics: Metrics
   readonly #launchers: Launcher[]
   #inRotation = true
   #broken: string | undefined
@@ -48,7 +53,8 @@ export class Health implements ZeroDowntimeHealth {
     this.#launchers = launchers
     this.#log = fastify.log
     this.#options = options
-    this.#registry = new Registry(this.#log, { interval: options.checkInterval, timeout: options.checkTimeout }, () => {
+    this.#registry = new Registry(this.#log, { interval: options.checkInterval, timeout: options.checkTimeout }, (check) => {
+      this.#metrics.checkRan(check)
       this.#answers.invalidate()
       this.#evaluateStartup()
     })
@@ -58,9 +64,21 @@ export class Health implements ZeroDowntimeHealth {
     this.#assertBudget([])
     this.#lifecycle = new Lifecycle(fastify, options, {
       abortStartup: () => this.#abortStartup(),
-      closeResources: async () => await this.#closeResources()
+      closeResources: async () => await this.#closeResources(),
+      phaseEnded: (phase, ms) => { this.#metrics.phase(phase, ms) },
+      requestsCut: (count) => { this.#metrics.requestsCut(count) }
     })
-    this.#lifecycle.onStateChange(() => this.#answers.invalidate())
+    this.#metrics = new Metrics(options.meterProvider, VERSION, {
+      checks: () => this.#registry.verdicts(undefined),
+      ready: () => this.ready,
+      live: () => this.report('live').status !== 'fail',
+      state: () => this.state
+    })
+    this.#lifecycle.onStateChange((state, previous) => {
+      this.#answers.invalidate()
+      this.#metrics.transition(previous, state)
+      if (state === 'closed') this.#metrics.stop()
+    })
   }
 
   /** A probe's answer, computed once per change of what it depends on (lib/answers.ts). */

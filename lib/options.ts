@@ -1,4 +1,5 @@
 import type { FastifyRequest, LogLevel } from 'fastify'
+import type { MeterProvider } from '@opentelemetry/api'
 import { InvalidOptionError, describe } from './errors'
 
 export type DetailsPolicy = 'never' | 'authorized' | 'always'
@@ -30,6 +31,8 @@ export interface ZeroDowntimeOptions {
   probeLogLevel?: LogLevel
   /** List the probe routes in OpenAPI output (@fastify/swagger), with their content types and queries. */
   openapi?: boolean
+  /** Where the metrics go (lib/metrics.ts); default: the global one of @opentelemetry/api, a no-op until an SDK is installed. */
+  meterProvider?: MeterProvider
   checkInterval?: number
   checkTimeout?: number
   liveness?: LivenessOptions | false
@@ -48,6 +51,7 @@ export interface ResolvedOptions {
   readonly authorize: ((request: FastifyRequest) => boolean | Promise<boolean>) | undefined
   readonly probeLogLevel: LogLevel
   readonly openapi: boolean
+  readonly meterProvider: MeterProvider | undefined
   readonly checkInterval: number
   readonly checkTimeout: number
   readonly liveness: Readonly<Required<LivenessOptions>> | false
@@ -70,6 +74,7 @@ export const DEFAULTS = Object.freeze({
   authorize: undefined,
   probeLogLevel: 'warn',
   openapi: false,
+  meterProvider: undefined,
   checkInterval: 5000,
   checkTimeout: 1000,
   'liveness.maxEventLoopDelay': 1000,
@@ -175,6 +180,12 @@ function resolveLiveness (value: unknown): Required<LivenessOptions> | false {
   }
 }
 
+function meterProvider (value: unknown): MeterProvider | undefined {
+  if (value === undefined) return undefined
+  if (typeof (value as { getMeter?: unknown } | null)?.getMeter !== 'function') fail('meterProvider', value, 'an OpenTelemetry MeterProvider (with getMeter())')
+  return value as MeterProvider
+}
+
 function flag (name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback
   if (typeof value !== 'boolean') fail(name, value, 'a boolean')
@@ -221,6 +232,7 @@ export function resolveOptions (input: unknown): ResolvedOptions {
     authorize: authorize as ResolvedOptions['authorize'],
     probeLogLevel: oneOf<LogLevel>('probeLogLevel', own.probeLogLevel, LOG_LEVELS, DEFAULTS.probeLogLevel),
     openapi: flag('openapi', own.openapi, DEFAULTS.openapi),
+    meterProvider: meterProvider(own.meterProvider),
     checkInterval,
     checkTimeout,
     liveness: ((l) => l === false ? l : Object.freeze(l))(resolveLiveness(own.liveness)),

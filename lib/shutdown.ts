@@ -45,6 +45,9 @@ export interface LifecycleSteps {
   abortStartup: () => void
   /** After the server has closed: stops the checks, closes the resources; returns the names that failed. */
   closeResources: () => Promise<string[]>
+  /** Each phase's duration, and the requests cut at drainTimeout (lib/metrics.ts). */
+  phaseEnded: (phase: 'delay' | 'drain' | 'resources', ms: number) => void
+  requestsCut: (count: number) => void
 }
 
 // avvio's onClose, which Fastify exposes on every instance (its types name only addHook's).
@@ -62,6 +65,7 @@ export class Lifecycle {
   #state: LifecycleState = 'starting'
   #armed = false
   #delay = 0
+  #drainingSince = 0
   #drained: Promise<void> | undefined
   #report: Promise<ShutdownReport> | undefined
   #markClosed!: () => void
@@ -133,6 +137,7 @@ export class Lifecycle {
     // An instance never ready, or not listening, was in no balancer's rotation: nothing to wait for.
     this.#delay = this.#state === 'ready' && this.#fastify.server.listening ? this.#timing.shutdownDelay : 0
     this.#steps.abortStartup()
+    this.#drainingSince = performance.now()
     this.#setState('draining')
     this.#tracker.startDraining({ stopAccepting: cluster.isWorker })
     for (const listener of this.#drainListeners) this.#callSafely('onDrain', listener)
@@ -143,9 +148,13 @@ export class Lifecycle {
   async #drain (): Promise<void> {
     this.#beginDraining()
     if (this.#delay > 0) await sleep(this.#delay)
+    this.#steps.phaseEnded('delay', performance.now() - this.#drainingSince)
     this.#setState('closing')
+    const drainStarted = performance.now()
     const stuck = await this.#tracker.drain(this.#timing.drainTimeout)
+    this.#steps.phaseEnded('drain', performance.now() - drainStarted)
     if (stuck.length > 0) {
+      this.#steps.requestsCut(stuck.length)
       logStuck(this.#log, stuck, this.#timing.drainTimeout)
       this.#problems.push(`${stuck.length} request(s) still in flight after drainTimeout (${this.#timing.drainTimeout} ms)`)
     }
@@ -154,7 +163,9 @@ export class Lifecycle {
   // closing -> closed, in onClose once Fastify has closed the server.
   async #finish (): Promise<void> {
     this.#tracker.detach()
+    const closeStarted = performance.now()
     const failed = await this.#steps.closeResources()
+    this.#steps.phaseEnded('resources', performance.now() - closeStarted)
     if (failed.length > 0) this.#problems.push(`resource(s) ${failed.join(', ')} did not close cleanly`)
     this.#setState('closed')
     this.#markClosed()

@@ -36,3 +36,29 @@ t.test('examples/basic: serves, answers the probes, shuts down cleanly on SIGTER
   t.same(await exit, [0, null])
   t.ok(lines.some((l) => l.msg === 'zero-downtime: closing -> closed'))
 })
+
+t.test('examples/metrics: a Prometheus scrape of the plugin\'s metrics, through the OpenTelemetry SDK', async (t) => {
+  const child = spawn(process.execPath, [join(__dirname, '..', 'examples', 'metrics', 'server.mjs')], {
+    env: { ...withoutCoverage(process.env), PORT: '0', LOG_LEVEL: 'warn', SHUTDOWN_DELAY: '0' },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const [base] = await once(createInterface({ input: child.stdout }), 'line') as [string]
+  while ((await fetch(`${base}/readyz`)).status !== 200) await new Promise((resolve) => setImmediate(resolve))
+  for (let i = 0; i < 3; i++) await fetch(`${base}/jobs`, { method: 'POST' })
+  const scrape = await fetch(`${base}/metrics`)
+  t.match(scrape.headers.get('content-type'), /^text\/plain/)
+  const text = await scrape.text()
+  const series = (name: string): string[] => text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+  t.match(text, /# HELP zero_downtime_check_status 1 for the status each check has now/)
+  t.ok(series('zero_downtime_check_status').some((line) => /check_name="db".*check_status="pass".*\} 1$/.test(line)), 'db passes')
+  t.ok(series('zero_downtime_check_status').some((line) => /check_name="db".*check_status="fail".*\} 0$/.test(line)))
+  t.ok(series('zero_downtime_check_duration_bucket').some((line) => /check_name="queue".*le="0\.001"/.test(line)), 'durations in seconds, with buckets for seconds')
+  t.match(series('zero_downtime_readiness').join('\n'), / 1$/)
+  t.match(series('zero_downtime_liveness').join('\n'), / 1$/)
+  t.ok(series('zero_downtime_lifecycle_state').some((line) => /lifecycle_state="ready".*\} 1$/.test(line)))
+  t.ok(series('zero_downtime_lifecycle_transitions_total').some((line) => /lifecycle_state_previous="starting",lifecycle_state="ready".*\} 1$/.test(line)))
+  const exit = once(child, 'exit')
+  child.kill('SIGTERM')
+  t.same(await exit, [0, null])
+})
