@@ -29,7 +29,7 @@ export async function until (predicate, what, limitMs = 20000) {
   }
 }
 
-function startInstance ({ launcher, closeGraceDelay, app, env, port, version, plain, shutdownDelay, stored }) {
+function startInstance ({ launcher, closeGraceDelay, app, env, port, version, plain, shutdownDelay, stored, events }) {
   const child = spawn(process.execPath, command({ launcher, app, port, closeGraceDelay }), {
     env: { ...process.env, ...env, PORT: String(port), VERSION: version, PLAIN: plain ? '1' : '', SHUTDOWN_DELAY: String(shutdownDelay) },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -38,10 +38,11 @@ function startInstance ({ launcher, closeGraceDelay, app, env, port, version, pl
     try {
       const line = JSON.parse(text)
       if (line.posted !== undefined) stored.set(line.posted, (stored.get(line.posted) ?? 0) + 1)
+      if (line.state !== undefined) events.push({ at: performance.now(), state: line.state })
     } catch {}
   })
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }))
-  return { child, port, version, exited }
+  const exited = once(child, 'exit').then(([code, signal]) => { events.push({ at: performance.now(), state: 'exited' }); return { code, signal } })
+  return { child, port, version, exited, events }
 }
 
 const percentile = (sorted, p) => sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
@@ -62,14 +63,20 @@ export async function rollingDeploy ({ app = 'plugin', launcher = 'node', closeG
   const exits = []
   let killed = 0
   const plain = app === 'plain'
+  // For the timeline (demo/timeline.mjs): each instance's events, on this process's clock.
+  const timeline = []
 
   const launch = async (slot, version) => {
-    running[slot] = startInstance({ launcher, closeGraceDelay, app: appPath, env, port: slots[slot], version, plain, shutdownDelay, stored })
+    const events = [{ at: performance.now(), state: 'starting' }]
+    timeline.push({ slot, version, events })
+    running[slot] = startInstance({ launcher, closeGraceDelay, app: appPath, env, port: slots[slot], version, plain, shutdownDelay, stored, events })
     await until(async () => (await lb.status())[slot] === 'UP', `${version} on slot ${slot} to be up`)
+    events.push({ at: performance.now(), state: 'in rotation' })
   }
   const retire = async (slot) => {
     const instance = running[slot]
     running[slot] = undefined
+    instance.events.push({ at: performance.now(), state: 'SIGTERM' })
     instance.child.kill('SIGTERM')
     const timer = setTimeout(() => { killed++; instance.child.kill('SIGKILL') }, gracePeriod)
     exits.push(await instance.exited)
@@ -98,7 +105,9 @@ export async function rollingDeploy ({ app = 'plugin', launcher = 'node', closeG
     const settled = load.results.length
     await until(() => load.results.length >= settled + 200, 'traffic after the last roll')
     await load.stop()
-    return summarize({ results: load.results, posted: load.posted, stored, exits, killed, balancer: lb.label, app, launcher, mode, rolls, instances })
+    const summary = summarize({ results: load.results, posted: load.posted, stored, exits, killed, balancer: lb.label, app, launcher, mode, rolls, instances })
+    // What demo/timeline.mjs draws; not enumerable, so that logging the summary stays short.
+    return Object.defineProperty(summary, 'timeline', { value: { instances: timeline, requests: load.results } })
   } finally {
     for (const slot of running.keys()) if (running[slot] !== undefined) await retire(slot)
     await lb.stop()

@@ -18,7 +18,7 @@ export function startLoad (port, { keepAlive = 6, perRequest = 2, slow = 2, post
     return new Promise((resolve) => {
       const record = (entry) => {
         if (!pending.delete(record)) return
-        results.push({ kind, ms: performance.now() - started, ...entry })
+        results.push({ kind, ms: performance.now() - started, at: performance.now(), ...entry })
         resolve(entry)
       }
       pending.add(record)

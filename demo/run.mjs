@@ -2,10 +2,11 @@
 // fastify-zero-downtime (TCP and HTTP balancer modes), then the same roll of a plain Fastify app
 // that closes on SIGTERM. Exit code 1 if the plugin's runs failed any request.
 import { spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { haproxyAvailable } from './haproxy.mjs'
 import { rollingDeploy } from './harness.mjs'
+import { renderTimeline } from './timeline.mjs'
 
 const rolls = Number(process.env.ROLLS ?? 1)
 const progress = (line) => process.stderr.write(`  ${line}\n`)
@@ -35,6 +36,16 @@ for (const r of runs) {
     r.killed
   ])
 }
+// One timeline per run, written beside docs/rolling-deploy.md.
+const pictures = new URL('../docs/rolling-deploy/', import.meta.url)
+mkdirSync(pictures, { recursive: true })
+const charts = runs.map((r) => {
+  const name = `${r.app}-${r.mode}.svg`
+  const label = r.app === 'plugin' ? 'fastify-zero-downtime' : 'plain Fastify, close() on SIGTERM'
+  writeFileSync(new URL(name, pictures), renderTimeline(r, `${label}, ${r.balancer}`))
+  return `![${label}, ${r.balancer}: ${r.failed} failed of ${r.requests}](rolling-deploy/${name})`
+})
+
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)))
 process.stdout.write('\n' + rows.map((row) => row.map((cell, i) => pad(cell, widths[i])).join('  ')).join('\n') + '\n')
 
@@ -51,6 +62,15 @@ with \`shutdownDelay: 1500\` ms; the plain app calls \`fastify.close()\` on SIGT
 | ${rows[0].join(' | ')} |
 | ${rows[0].map(() => '---').join(' | ')} |
 ${rows.slice(1).map((row) => `| ${row.join(' | ')} |`).join('\n')}
+
+## Timelines
+
+Requests per 100 ms by the version that answered them (failures in red, on top), and each
+instance's lane: starting (grey), in the balancer's rotation (green), draining after SIGTERM
+(orange: the plugin keeps serving through \`shutdownDelay\`), closing (purple). The plain app goes
+from rotation straight to closing, and its failures line up with each SIGTERM.
+
+${charts.join('\n\n')}
 `)
 const pluginFailed = runs.filter((r) => r.app === 'plugin').some((r) => r.failed > 0 || r.postsLost > 0 || r.postsDuplicated > 0 || r.killed > 0)
 process.exitCode = pluginFailed ? 1 : 0

@@ -23,6 +23,12 @@ for (const mode of ['tcp', 'http'] as const) {
     t.equal(result.postsDuplicated, 0)
     t.equal(result.postsUnstored, 0)
     t.equal(result.killed, 0, 'no instance needed SIGKILL')
+    // The demo's picture of this very run: every instance drained in its lane, nothing red.
+    const { renderTimeline } = await import('../demo/timeline.mjs')
+    const svg: string = renderTimeline(result, `plugin ${mode}`)
+    t.equal((svg.match(/class="lane draining"/g) ?? []).length, 12, 'twelve instances retired (the last three at the end), each with its draining segment')
+    t.notMatch(svg, /class="failed"/)
+    if (spawnSync('rsvg-convert', ['--version'], { stdio: 'ignore' }).status === 0) t.equal(spawnSync('rsvg-convert', ['--format', 'png', '--output', '/dev/null'], { input: svg }).status, 0, 'it renders')
     t.same(new Set(result.exitCodes), new Set([0]), 'every instance exited 0')
     t.ok(result.byVersion.v1 > 0 && result.byVersion.v2 > 0, 'both versions served')
   })

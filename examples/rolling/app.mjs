@@ -10,12 +10,17 @@ const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
 
 if (plain) {
   app.get('/readyz', async () => ({ status: 'pass' }))
-  process.once('SIGTERM', () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
+  process.once('SIGTERM', () => {
+    process.stdout.write(JSON.stringify({ state: 'closing' }) + '\n')
+    app.close().then(() => process.exit(0), () => process.exit(1))
+  })
 } else {
   await app.register(zeroDowntime, {
     shutdownDelay: Number(process.env.SHUTDOWN_DELAY ?? 1500),
     drainTimeout: 5000
   })
+  // For the demo's timeline: each lifecycle transition, as it happens.
+  app.health.onStateChange((state) => { process.stdout.write(JSON.stringify({ state }) + '\n') })
 }
 
 app.addHook('onSend', async (_request, reply) => { reply.header('x-version', version) })
