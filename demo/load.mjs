@@ -4,7 +4,7 @@
 import { Agent, request } from 'node:http'
 import { randomUUID } from 'node:crypto'
 
-export function startLoad (port, { keepAlive = 6, perRequest = 2, slow = 2, posts = 2, quiet = 4 } = {}) {
+export function startLoad (port, { host = '127.0.0.1', keepAlive = 6, perRequest = 2, slow = 2, posts = 2, quiet = 4 } = {}) {
   const results = []
   const posted = []
   const state = { running: true }
@@ -23,7 +23,7 @@ export function startLoad (port, { keepAlive = 6, perRequest = 2, slow = 2, post
       }
       pending.add(record)
       const payload = body === undefined ? undefined : JSON.stringify(body)
-      const req = request({ host: '127.0.0.1', port, method, path, agent: via, headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      const req = request({ host, port, method, path, agent: via, headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
         let text = ''
         res.setEncoding('utf8').on('data', (chunk) => { text += chunk })
         res.on('end', () => record({ status: res.statusCode, version: res.headers['x-version'], text }))

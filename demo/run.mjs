@@ -2,11 +2,23 @@
 // fastify-zero-downtime (TCP and HTTP balancer modes), then the same roll of a plain Fastify app
 // that closes on SIGTERM. Exit code 1 if the plugin's runs failed any request.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { haproxyAvailable } from './haproxy.mjs'
 import { rollingDeploy } from './harness.mjs'
 import { renderTimeline } from './timeline.mjs'
+
+if (process.argv.includes('--kube')) {
+  // The Kubernetes dataplane demo (demo/kube/), run inside the network namespace it creates.
+  const { cleanup, runInsideNode } = await import('./kube/run.mjs')
+  if (process.argv.includes('--cleanup')) {
+    const removed = cleanup()
+    process.stdout.write(removed.length === 0 ? 'nothing to clean up\n' : `removed ${removed.join(', ')}\n`)
+  } else {
+    process.exitCode = await runInsideNode(new URL('./kube/main.mjs', import.meta.url).pathname, process.argv.slice(2).filter((a) => a !== '--kube'))
+  }
+  process.exit()
+}
 
 const rolls = Number(process.env.ROLLS ?? 1)
 const progress = (line) => process.stderr.write(`  ${line}\n`)
@@ -49,7 +61,10 @@ const charts = runs.map((r) => {
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)))
 process.stdout.write('\n' + rows.map((row) => row.map((cell, i) => pad(cell, widths[i])).join('  ')).join('\n') + '\n')
 
-writeFileSync(new URL('../docs/rolling-deploy.md', import.meta.url), `# Rolling deploys under load: measured
+// The Kubernetes section is written by --kube --sweep: kept as it is.
+const docPath = new URL('../docs/rolling-deploy.md', import.meta.url)
+const kubeSection = existsSync(docPath) ? /<!-- kube:begin[\s\S]*<!-- kube:end -->/.exec(readFileSync(docPath, 'utf8'))?.[0] : undefined
+writeFileSync(docPath, `# Rolling deploys under load: measured
 
 Written by \`npm run demo\` (demo/run.mjs) on ${new Date().toISOString().slice(0, 10)}; do not edit by hand.
 
@@ -71,6 +86,6 @@ instance's lane: starting (grey), in the balancer's rotation (green), draining a
 from rotation straight to closing, and its failures line up with each SIGTERM.
 
 ${charts.join('\n\n')}
-`)
+${kubeSection === undefined ? '' : `\n${kubeSection}\n`}`)
 const pluginFailed = runs.filter((r) => r.app === 'plugin').some((r) => r.failed > 0 || r.postsLost > 0 || r.postsDuplicated > 0 || r.killed > 0)
 process.exitCode = pluginFailed ? 1 : 0

@@ -9,7 +9,8 @@ const plain = process.env.PLAIN === '1'
 const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
 
 if (plain) {
-  app.get('/readyz', async () => ({ status: 'pass' }))
+  // The probe paths of examples/kubernetes/deployment.yaml, always passing: what apps without the plugin serve.
+  for (const path of ['/readyz', '/livez', '/startupz']) app.get(path, async () => ({ status: 'pass' }))
   process.once('SIGTERM', () => {
     process.stdout.write(JSON.stringify({ state: 'closing' }) + '\n')
     app.close().then(() => process.exit(0), () => process.exit(1))
@@ -36,4 +37,4 @@ app.post('/echo', async (request) => {
   return body
 })
 
-await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' })
+await app.listen({ port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' })

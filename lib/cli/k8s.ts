@@ -16,16 +16,24 @@ interface Deployment {
   }
 }
 
-export interface CheckerConfig { options: ResolvedOptions, resourceTimeouts: number[] }
+export interface CheckerConfig {
+  options: ResolvedOptions
+  resourceTimeouts: number[]
+  /** The cluster's endpoint propagation delay (ms): how long a deleted pod still gets new connections. */
+  propagation: number
+}
+
+/** Endpoint propagation in a typical cluster (kube-proxy's sync after the endpoints update); --propagation overrides it. */
+export const DEFAULT_PROPAGATION = 2000
 
 /** The plugin's options as the app passes them, plus `resourceTimeouts` (ms) for its resources. */
-export function readConfig (json: unknown): CheckerConfig {
+export function readConfig (json: unknown, propagation = DEFAULT_PROPAGATION): CheckerConfig {
   const { resourceTimeouts = [], ...options } = (json ?? {}) as { resourceTimeouts?: unknown }
   if (!Array.isArray(resourceTimeouts) || !resourceTimeouts.every((t) => typeof t === 'number' && t > 0)) {
     throw new ConfigError('resourceTimeouts: expected an array of milliseconds, one per app.health.resource()')
   }
   try {
-    return { options: resolveOptions(options), resourceTimeouts }
+    return { options: resolveOptions(options), resourceTimeouts, propagation }
   } catch (error) {
     throw new ConfigError((error as Error).message)
   }
@@ -55,7 +63,7 @@ function preStopSleepSeconds (container: Container): number {
 }
 
 /** Each inconsistency between a Deployment and the plugin's options, with what to change. */
-export function checkDeployment (deployment: Deployment, { options, resourceTimeouts }: CheckerConfig): Problem[] {
+export function checkDeployment (deployment: Deployment, { options, resourceTimeouts, propagation }: CheckerConfig): Problem[] {
   const problems: Problem[] = []
   const name = `Deployment/${deployment.metadata?.name ?? '(unnamed)'}`
   const spec = deployment.spec ?? {}
@@ -113,6 +121,11 @@ export function checkDeployment (deployment: Deployment, { options, resourceTime
     }
 
     const preStop = preStopSleepSeconds(container)
+    // A deleted pod keeps getting new connections until kube-proxy hears of it; SIGTERM comes at once.
+    const serving = preStop * 1000 + options.shutdownDelay
+    if (serving < propagation) {
+      add(where, 'propagation', `the pod keeps serving ${serving} ms after deletion (preStop sleep + shutdownDelay), less than the cluster's endpoint propagation of ${propagation} ms: connections still routed to it are refused`, `raise shutdownDelay to ${propagation} ms or more (measured: docs/rolling-deploy.md, "On Kubernetes' dataplane")`)
+    }
     if (preStop > 0 && shutdown <= graceSeconds * 1000 && preStop * 1000 + shutdown > graceSeconds * 1000) {
       add(where, 'prestop-sleep', `a preStop sleep of ${preStop} s runs before SIGTERM, on top of shutdownDelay: ${preStop * 1000 + shutdown} ms in all, beyond terminationGracePeriodSeconds ${graceSeconds} s`, 'remove the preStop sleep (shutdownDelay already keeps serving while endpoints update), or raise terminationGracePeriodSeconds')
     }

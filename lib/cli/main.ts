@@ -2,14 +2,15 @@
 import { readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { ConfigError, ManifestError, UnreadableError, UsageError, isInputError } from './errors'
-import { checkDeployment, readConfig, readDeployments, type CheckerConfig, type Problem } from './k8s'
+import { DEFAULT_PROPAGATION, checkDeployment, readConfig, readDeployments, type CheckerConfig, type Problem } from './k8s'
 import { DEFAULT_PG_VERSION, lintFiles } from './lint'
 
 const USAGE = `Usage:
-  fastify-zero-downtime check <deployment.yaml>... [--config options.json]
+  fastify-zero-downtime check <deployment.yaml>... [--config options.json] [--propagation seconds]
       Reads Kubernetes Deployment manifests (multi-document YAML) and the plugin's options (JSON,
       as passed to app.register; add "resourceTimeouts": [ms, ...] for app.health.resource()), and
-      reports each inconsistency with what to change.
+      reports each inconsistency with what to change. --propagation: the cluster's endpoint
+      propagation delay (default ${DEFAULT_PROPAGATION / 1000} s), which shutdownDelay must cover.
   fastify-zero-downtime lint-migrations <file or dir>... [options]
       Lints PostgreSQL migrations (in name order, one schema model across them) for steps that
       break the running code or block it during a rolling deploy. Destructive steps belong in a
@@ -28,7 +29,7 @@ type Output = (line: string) => void
 
 // Each command's flags: whether it takes a value.
 const FLAGS: Record<string, Record<string, boolean>> = {
-  check: { '--config': true },
+  check: { '--config': true, '--propagation': true },
   'lint-migrations': { '--format': true, '--pg-version': true, '--since': true, '--floor-table': true, '--assume-lock-timeout': false }
 }
 
@@ -65,7 +66,7 @@ async function run (argv: string[], out: Output): Promise<number> {
     flags.set(name, value)
   }
   if (files.length === 0) throw new UsageError(`${command}: no file given`)
-  return command === 'check' ? check(files, flags.get('--config'), out) : await lint(files, flags, out)
+  return command === 'check' ? check(files, flags, out) : await lint(files, flags, out)
 }
 
 function version (): string {
@@ -77,8 +78,11 @@ function version (): string {
   return `${name} ${version}`
 }
 
-function check (files: string[], configFile: string | undefined, out: Output): number {
-  const config = readConfig(configFile === undefined ? {} : parseJson(configFile))
+function check (files: string[], flags: Map<string, string>, out: Output): number {
+  const configFile = flags.get('--config')
+  const propagation = flags.has('--propagation') ? Number(flags.get('--propagation')) : DEFAULT_PROPAGATION / 1000
+  if (!Number.isFinite(propagation) || propagation < 0) throw new UsageError(`--propagation ${String(flags.get('--propagation'))}: expected seconds, 0 or more`)
+  const config = readConfig(configFile === undefined ? {} : parseJson(configFile), propagation * 1000)
   let count = 0
   for (const file of files) {
     for (const deployment of readDeployments(read(file), file)) {

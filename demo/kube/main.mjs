@@ -1,0 +1,64 @@
+// The --kube demo's entry, inside the node's namespace (demo/run.mjs starts it there): runs the
+// plugin and the plain app through the same rolling update, or the propagation sweep, prints the
+// table, and with --sweep writes it into docs/rolling-deploy.md.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { kubeRun, readManifest } from './run.mjs'
+import { podSpec } from './cluster.mjs'
+
+const args = process.argv.slice(2)
+const value = (flag, fallback) => { const i = args.indexOf(flag); return i === -1 ? fallback : Number(args[i + 1]) }
+const propagation = value('--propagation', 1) * 1000
+const rolls = value('--rolls', 2)
+const progress = (line) => process.stderr.write(`  ${line}\n`)
+
+const row = (r) => [r.app === 'plugin' ? `fastify-zero-downtime, shutdownDelay ${r.shutdownDelay} ms` : 'plain close() on SIGTERM', `${r.propagation / 1000} s`, r.requests, r.failed, Object.entries(r.byReason).map(([k, v]) => `${k}: ${v}`).join(', ') || '-', r.killed]
+const HEADER = ['app', 'propagation', 'requests', 'failed', 'failures by reason', 'SIGKILLs']
+const table = (rows) => [`| ${HEADER.join(' | ')} |`, `| ${HEADER.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${row(r).join(' | ')} |`)].join('\n')
+
+const runs = []
+const run = async (options) => {
+  process.stderr.write(`\n${options.app}, propagation ${options.propagation} ms${options.shutdownDelay === undefined ? '' : `, shutdownDelay ${options.shutdownDelay} ms`}\n`)
+  const result = await kubeRun({ rolls, onProgress: progress, ...options })
+  runs.push(result)
+  process.stderr.write(`  ${result.requests} requests, ${result.failed} failed ${JSON.stringify(result.byReason)}\n`)
+  return result
+}
+
+if (args.includes('--sweep')) {
+  for (const p of [500, 1000, 2000, 4000]) {
+    for (const shutdownDelay of [1000, 3000]) await run({ app: 'plugin', propagation: p, shutdownDelay })
+    await run({ app: 'plain', propagation: p })
+  }
+} else {
+  await run({ app: 'plugin', propagation, shutdownDelay: args.includes('--shutdown-delay') ? value('--shutdown-delay') : undefined })
+  if (!args.includes('--plugin-only')) await run({ app: 'plain', propagation })
+}
+process.stdout.write(`\n${table(runs)}\n`)
+process.stdout.write(`RESULTS ${JSON.stringify(runs.map(({ app, propagation, shutdownDelay, requests, failed, byReason, killed }) => ({ app, propagation, shutdownDelay, requests, failed, byReason, killed })))}\n`)
+
+if (args.includes('--sweep')) {
+  const spec = podSpec(readManifest().deployment)
+  const doc = new URL('../../docs/rolling-deploy.md', import.meta.url)
+  const text = readFileSync(doc, 'utf8')
+  const section = `<!-- kube:begin (written by npm run demo -- --kube --sweep; do not edit by hand) -->
+## On Kubernetes' dataplane: the endpoint propagation delay against the shutdown delay
+
+Written on ${new Date().toISOString().slice(0, 10)} by \`npm run demo -- --kube --sweep\` (demo/kube/). Each run rolls
+examples/kubernetes/deployment.yaml (${spec.replicas} replicas, maxSurge ${spec.maxSurge}, maxUnavailable ${spec.maxUnavailable},
+its probes, terminationGracePeriodSeconds ${spec.grace / 1000}) ${rolls} times under load through a Service VIP
+that kube-proxy's iptables rules (KUBE-SERVICES, KUBE-SVC-*, KUBE-SEP-* with \`statistic --mode random\`)
+implement, pods being network namespaces on a bridge. A deleted pod leaves the endpoints only after
+the propagation delay, while the kubelet sends SIGTERM at once: the plugin must keep serving for at
+least that long. No client retries.
+
+${table(runs)}
+
+Where a row of the plugin fails, the propagation delay exceeds \`shutdownDelay\`: raise it (the
+default, 5 s, covers a propagation of a few seconds), and tell \`fastify-zero-downtime check
+--propagation <seconds>\` your cluster's delay so that it verifies the budget with it.
+<!-- kube:end -->`
+  const replaced = text.includes('<!-- kube:begin') ? text.replace(/<!-- kube:begin[\s\S]*<!-- kube:end -->/, section) : `${text.trimEnd()}\n\n${section}\n`
+  writeFileSync(doc, replaced)
+}
+const pluginFailed = runs.filter((r) => r.app === 'plugin' && (r.shutdownDelay ?? 0) > r.propagation).some((r) => r.failed > 0 || r.killed > 0)
+process.exitCode = pluginFailed ? 1 : 0
