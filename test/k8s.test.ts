@@ -134,15 +134,16 @@ t.test('npx fastify-zero-downtime check: the real command, exit codes', async (t
 })
 
 t.test('the cluster\'s endpoint propagation: shutdownDelay (with any preStop sleep) must cover it', async (t) => {
-  t.same(rules(deployment(), readConfig(options, 6000)), ['propagation'], 'shutdownDelay 5 s < 6 s of propagation')
-  t.same(rules(deployment(), readConfig(options, 5000)), [], 'equal is enough')
+  t.same(rules(deployment(), readConfig(options, 4500)), ['propagation'], 'shutdownDelay 5 s < 4.5 s of propagation + 1 s')
+  t.same(rules(deployment(), readConfig(options, 4000)), [], '4 s + 1 s is covered')
   const withSleep = deployment()
   container(withSleep).lifecycle = { preStop: { sleep: { seconds: 2 } } }
   t.same(rules(withSleep, readConfig(options, 6000)), [], 'a preStop sleep counts: 2 s + 5 s')
+  t.match(checkDeployment(withSleep, readConfig(options, 6500)), [{ rule: 'propagation', fix: /raise shutdownDelay to 5500 ms or more/ }], 'the fix subtracts the preStop sleep')
   t.same(rules(deployment(), readConfig({ ...options, shutdownDelay: 1000 })), ['propagation'], 'the default propagation is 2 s')
   const file = write('p.yaml', readFileSync(join(examples, 'deployment.yaml'), 'utf8'))
   const slow = await runCli('check', file, '--config', join(examples, 'options.json'), '--propagation', '10')
   t.equal(slow.code, 1)
-  t.match(slow.out.join('\n'), /propagation: the pod keeps serving 5000 ms after deletion .* less than the cluster's endpoint propagation of 10000 ms.* Fix: raise shutdownDelay to 10000 ms or more/)
+  t.match(slow.out.join('\n'), /propagation: the pod keeps serving 5000 ms after deletion .* less than the cluster's endpoint propagation of 10000 ms plus 1000 ms.* Fix: raise shutdownDelay to 11000 ms or more/)
   t.match(await runCli('check', file, '--propagation=soon'), { code: 2, err: [/^--propagation soon: expected seconds, 0 or more/] })
 })

@@ -45,7 +45,7 @@ if (args.includes('--sweep')) {
 
 Written on ${new Date().toISOString().slice(0, 10)} by \`npm run demo -- --kube --sweep\` (demo/kube/). Each run rolls
 examples/kubernetes/deployment.yaml (${spec.replicas} replicas, maxSurge ${spec.maxSurge}, maxUnavailable ${spec.maxUnavailable},
-its probes, terminationGracePeriodSeconds ${spec.grace / 1000}) ${rolls} times under load through a Service VIP
+its probes, terminationGracePeriodSeconds ${spec.grace / 1000}) ${rolls === 1 ? 'once' : `${rolls} times`} under load through a Service VIP
 that kube-proxy's iptables rules (KUBE-SERVICES, KUBE-SVC-*, KUBE-SEP-* with \`statistic --mode random\`)
 implement, pods being network namespaces on a bridge. A deleted pod leaves the endpoints only after
 the propagation delay, while the kubelet sends SIGTERM at once: the plugin must keep serving for at
@@ -53,9 +53,10 @@ least that long. No client retries.
 
 ${table(runs)}
 
-Where a row of the plugin fails, the propagation delay exceeds \`shutdownDelay\`: raise it (the
-default, 5 s, covers a propagation of a few seconds), and tell \`fastify-zero-downtime check
---propagation <seconds>\` your cluster's delay so that it verifies the budget with it.
+Where a row of the plugin fails, the propagation delay reaches \`shutdownDelay\` (connections opened
+as the endpoint leaves still arrive a moment later): keep \`shutdownDelay\` at least a second above
+your cluster's propagation (the default, 5 s, covers up to 4 s), and tell \`fastify-zero-downtime
+check --propagation <seconds>\` that delay so that it verifies it.
 <!-- kube:end -->`
   const replaced = text.includes('<!-- kube:begin') ? text.replace(/<!-- kube:begin[\s\S]*<!-- kube:end -->/, section) : `${text.trimEnd()}\n\n${section}\n`
   writeFileSync(doc, replaced)

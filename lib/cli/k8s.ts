@@ -25,6 +25,8 @@ export interface CheckerConfig {
 
 /** Endpoint propagation in a typical cluster (kube-proxy's sync after the endpoints update); --propagation overrides it. */
 export const DEFAULT_PROPAGATION = 2000
+/** Connections opened as the endpoint leaves still arrive a moment later (measured: docs/rolling-deploy.md). */
+export const PROPAGATION_MARGIN = 1000
 
 /** The plugin's options as the app passes them, plus `resourceTimeouts` (ms) for its resources. */
 export function readConfig (json: unknown, propagation = DEFAULT_PROPAGATION): CheckerConfig {
@@ -123,8 +125,8 @@ export function checkDeployment (deployment: Deployment, { options, resourceTime
     const preStop = preStopSleepSeconds(container)
     // A deleted pod keeps getting new connections until kube-proxy hears of it; SIGTERM comes at once.
     const serving = preStop * 1000 + options.shutdownDelay
-    if (serving < propagation) {
-      add(where, 'propagation', `the pod keeps serving ${serving} ms after deletion (preStop sleep + shutdownDelay), less than the cluster's endpoint propagation of ${propagation} ms: connections still routed to it are refused`, `raise shutdownDelay to ${propagation} ms or more (measured: docs/rolling-deploy.md, "On Kubernetes' dataplane")`)
+    if (serving < propagation + PROPAGATION_MARGIN) {
+      add(where, 'propagation', `the pod keeps serving ${serving} ms after deletion (preStop sleep + shutdownDelay), less than the cluster's endpoint propagation of ${propagation} ms plus ${PROPAGATION_MARGIN} ms: connections still routed to it are refused`, `raise shutdownDelay to ${propagation + PROPAGATION_MARGIN - preStop * 1000} ms or more (measured: docs/rolling-deploy.md, "On Kubernetes' dataplane")`)
     }
     if (preStop > 0 && shutdown <= graceSeconds * 1000 && preStop * 1000 + shutdown > graceSeconds * 1000) {
       add(where, 'prestop-sleep', `a preStop sleep of ${preStop} s runs before SIGTERM, on top of shutdownDelay: ${preStop * 1000 + shutdown} ms in all, beyond terminationGracePeriodSeconds ${graceSeconds} s`, 'remove the preStop sleep (shutdownDelay already keeps serving while endpoints update), or raise terminationGracePeriodSeconds')
