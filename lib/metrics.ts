@@ -57,9 +57,10 @@ export class Metrics {
     meter.addBatchObservableCallback(this.#observe, this.#observables)
   }
 
+  /** Called by the registry right after it recorded the run: `last` is that run. */
   checkRan (check: RegisteredCheck): void {
-    const last = check.last
-    if (last !== undefined) this.#checkDuration.record(seconds(last.duration), { ...checkAttributes(check), 'check.status': last.status })
+    const last = check.last as NonNullable<RegisteredCheck['last']>
+    this.#checkDuration.record(seconds(last.duration), { ...checkAttributes(check), 'check.status': last.status })
   }
 
   transition (previous: LifecycleState, state: LifecycleState): void {

@@ -93,4 +93,5 @@ t.test('without an SDK the metrics are the API\'s no-op; a wrong meterProvider i
   await app.ready()
   t.equal(app.health.ready, true)
   await t.rejects(async () => { await Fastify().register(zeroDowntime, { meterProvider: {} } as never) }, { code: 'FST_ZD_INVALID_OPTION', message: /Invalid option "meterProvider": got an object, expected an OpenTelemetry MeterProvider/ })
+  await t.rejects(async () => { await Fastify().register(zeroDowntime, { meterProvider: null } as never) }, { code: 'FST_ZD_INVALID_OPTION', message: /Invalid option "meterProvider": got null/ })
 })
