@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { readFileSync } from 'node:fs'
 
 // The proof on Kubernetes' dataplane (demo/kube/): the shipped manifest rolled through kube-proxy's
 // iptables rules, pods as network namespaces. Needs Linux, root and iptables (CI has all three).
@@ -53,11 +54,14 @@ t.test('Ctrl-C removes everything; --cleanup removes what a killed run left', { 
   const pids = namespaces().flatMap((name) => spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number))
   crashed.kill('SIGKILL')
   await once(crashed, 'exit')
-  t.ok(namespaces().length > 0 && pids.length >= 4, 'a killed run leaves its namespaces, and the processes in them')
+  t.ok(namespaces().length > 0 && pids.length > 0, 'a killed run leaves its namespaces, and the processes in them')
   const cleanup = spawnSync(process.execPath, [demo, '--kube', '--cleanup'], { encoding: 'utf8' })
   t.equal(cleanup.status, 0)
   t.match(cleanup.stdout, /^removed zdk-/)
   t.same(namespaces(), [], '--cleanup: all removed, processes included')
-  const alive = pids.filter((pid) => { try { process.kill(pid, 0); return true } catch { return false } })
-  t.same(alive, [], 'no process of the killed run survives')
+  // A killed process may stay a zombie until PID 1 reaps it: dead all the same.
+  const running = (pid: number): boolean => { try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) } catch { return false } }
+  t.same(pids.filter(running), [], 'no process of the killed run survives')
+  const { marked } = await import('../demo/kube/network.mjs') as { marked: () => number[] }
+  t.same(marked().filter(running), [], 'nor any pod or driver of any run')
 })

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { request } from 'node:http'
-import { createPodNetwork, deletePodNetwork } from './network.mjs'
+import { MARK, createPodNetwork, deletePodNetwork } from './network.mjs'
 
 const APP = new URL('../../examples/rolling/app.mjs', import.meta.url).pathname
 
@@ -85,7 +85,7 @@ export class Cluster {
     const { namespace, address } = createPodNetwork(index)
     const pod = { index, version, namespace, address, ready: false, started: this.#spec.startup === undefined, terminating: false, exited: undefined, events: [{ at: performance.now(), state: 'starting' }] }
     pod.child = spawn('ip', ['netns', 'exec', namespace, process.execPath, APP], {
-      env: { ...process.env, ...this.#env, HOST: '0.0.0.0', PORT: String(this.#spec.port), VERSION: version },
+      env: { ...process.env, ...this.#env, [MARK]: '1', HOST: '0.0.0.0', PORT: String(this.#spec.port), VERSION: version },
       stdio: ['ignore', 'pipe', 'inherit']
     })
     pod.child.stdout.resume()

@@ -4,6 +4,7 @@
 // iptables and routes stay as they were, and deleting the namespaces removes everything.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 
 export const PREFIX = 'zdk-'
 export const NODE = `${PREFIX}node`
@@ -30,11 +31,32 @@ export function preflight () {
 export function cleanup () {
   const names = ip('netns', 'list').split('\n').map((line) => line.split(' ')[0]).filter((name) => name.startsWith(PREFIX))
   for (const name of names) {
-    for (const pid of ip('netns', 'pids', name).split('\n').filter(Boolean)) { try { process.kill(Number(pid), 'SIGKILL') } catch {} }
+    for (const pid of ip('netns', 'pids', name).split('\n').filter(Boolean)) kill(Number(pid))
     ip('netns', 'del', name)
   }
+  // And by mark: a pod or driver whose namespace is already gone, or that started while we listed.
+  for (const pid of marked()) kill(pid)
   return names
 }
+
+const kill = (pid) => { try { process.kill(pid, 'SIGKILL') } catch {} }
+
+/** The processes this demo started (pods and the driver inside the node), by the mark in their environment. */
+export function marked () {
+  const pids = []
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry)
+    if (!Number.isInteger(pid) || pid === process.pid) continue
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'latin1')
+      if (environ.includes(`${MARK}=1\0`)) pids.push(pid)
+    } catch {}
+  }
+  return pids
+}
+
+/** Set in the environment of every process the demo starts. */
+export const MARK = 'ZD_KUBE_DEMO'
 
 export function createNode () {
   cleanup()

@@ -13,7 +13,7 @@ import { parseAllDocuments } from 'yaml'
 import { summarize } from '../harness.mjs'
 import { startLoad } from '../load.mjs'
 import { Cluster, podSpec } from './cluster.mjs'
-import { NODE, cleanup, createNode, createService, preflight } from './network.mjs'
+import { MARK, NODE, cleanup, createNode, createService, preflight } from './network.mjs'
 
 const MANIFEST = new URL('../../examples/kubernetes/deployment.yaml', import.meta.url)
 const OPTIONS = new URL('../../examples/kubernetes/options.json', import.meta.url)
@@ -77,7 +77,7 @@ export async function runInsideNode (script, args) {
   const problem = preflight()
   if (problem !== undefined) throw new Error(`--kube ${problem}`)
   createNode()
-  const child = spawn('ip', ['netns', 'exec', NODE, process.execPath, script, ...args], { stdio: 'inherit', env: { ...process.env, ZD_KUBE_INSIDE: '1' } })
+  const child = spawn('ip', ['netns', 'exec', NODE, process.execPath, script, ...args], { stdio: 'inherit', env: { ...process.env, [MARK]: '1' } })
   const stop = () => { child.kill('SIGTERM') }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
