@@ -4,10 +4,10 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { kubeRun, readManifest } from './run.mjs'
 import { podSpec } from './cluster.mjs'
-import { marked } from './network.mjs'
+import { killMarked } from './network.mjs'
 
 // Stopped from outside (Ctrl-C reaches the driver as SIGTERM): the pods go with it.
-for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => { for (const pid of marked()) { try { process.kill(pid, 'SIGKILL') } catch {} } process.exit(130) })
+for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => { killMarked(); process.exit(130) })
 const args = process.argv.slice(2)
 const value = (flag, fallback) => { const i = args.indexOf(flag); return i === -1 ? fallback : Number(args[i + 1]) }
 const propagation = value('--propagation', 1) * 1000

@@ -35,8 +35,13 @@ export function cleanup () {
     ip('netns', 'del', name)
   }
   // And by mark: a pod or driver whose namespace is already gone, or that started while we listed.
-  for (const pid of marked()) kill(pid)
+  killMarked()
   return names
+}
+
+/** Kills every process the demo started (but this one). */
+export function killMarked () {
+  for (const pid of marked()) kill(pid)
 }
 
 const kill = (pid) => { try { process.kill(pid, 'SIGKILL') } catch {} }
