@@ -1,63 +1,53 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import type { Http2Session, ServerHttp2Stream } from 'node:http2'
+import type { Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2'
 import { Server as NetServer, type Socket } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
 import { redact } from './redact'
 
-const kResponse = Symbol('zero-downtime.response')
-const kStarted = Symbol('zero-downtime.started')
-
-type TrackedSocket = Socket & { [kResponse]?: TrackedResponse }
-type TrackedResponse = ServerResponse & { [kStarted]: number }
+// Node's own fields: the response a socket is writing (pipelined ones queue behind it), and the
+// parser's newest request on it. Read only once draining begins.
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null, parser?: { incoming?: IncomingMessage | null } | null }
 
 export interface StuckRequest { method: string, url: string, ageMs: number }
+
+interface StreamInFlight { method: string, url: string, started: number }
 
 /**
  * Knows the server's connections, so that a shutdown can tell keep-alive clients to leave, wait for
  * in-flight requests, and name and cut those still running when the drain timeout expires.
+ *
+ * Until draining begins it costs nothing per HTTP/1 request: no listener, no property on Node's
+ * objects (either would slow every route of the app). Requests are followed only from then on; of
+ * those already running, Node's socket knows the one it is answering.
  */
 export class ConnectionTracker {
   readonly #server: Server
-  readonly #sockets = new Set<TrackedSocket>()
+  readonly #sockets = new Set<HttpSocket>()
   readonly #sessions = new Set<Http2Session>()
-  readonly #streams = new Set<TrackedResponse>()
-  #draining = false
+  readonly #streams = new Map<ServerHttp2Stream, StreamInFlight>()
+  // Filled only while draining: the newest response on each socket, and when each request came.
+  readonly #newest = new Map<HttpSocket, ServerResponse>()
+  readonly #startedAt = new WeakMap<ServerResponse, number>()
+  #drainingSince = 0
   #closing = false
   #onEmpty: (() => void) | undefined
 
   constructor (server: Server) {
     this.#server = server
-    // First in line, so that even a response written synchronously by a handler carries the header.
-    server.prependListener('request', this.#onRequest)
     server.on('connection', this.#onConnection)
     server.on('session', this.#onSession)
     server.on('stream', this.#onStream)
   }
 
-  #onRequest = (req: IncomingMessage, res: TrackedResponse): void => {
-    res[kStarted] = Date.now()
-    if (req.httpVersionMajor >= 2) {
-      // Streams share a session: each is tracked on its own, for the drain timeout's report.
-      this.#streams.add(res)
-      res.once('close', () => this.#streams.delete(res))
-      return
-    }
-    const socket = req.socket as TrackedSocket
-    const previous = socket[kResponse]
-    socket[kResponse] = res
-    if (!this.#draining) return
-    // Node closes the socket after a response that says `Connection: close`: keep-alive clients
-    // reconnect elsewhere. Only the newest response on a socket may say it, or Node would drop
-    // a request pipelined behind an earlier one.
-    if (previous !== undefined && !previous.writableFinished && !previous.headersSent) previous.removeHeader('connection')
-    res.setHeader('connection', 'close')
-    if (this.#closing) res.once('finish', this.#closeIdleSoon)
+  get #draining (): boolean {
+    return this.#drainingSince > 0
   }
 
-  #onConnection = (socket: TrackedSocket): void => {
+  #onConnection = (socket: HttpSocket): void => {
     this.#sockets.add(socket)
     socket.once('close', () => {
       this.#sockets.delete(socket)
+      this.#newest.delete(socket)
       if (this.#sockets.size === 0 && this.#sessions.size === 0) this.#onEmpty?.()
     })
   }
@@ -67,9 +57,49 @@ export class ConnectionTracker {
     session.once('close', () => this.#sessions.delete(session))
   }
 
-  #onStream = (stream: ServerHttp2Stream): void => {
+  // HTTP/2 servers only: streams are tracked for the drain timeout's report.
+  #onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
+    this.#streams.set(stream, { method: String(headers[':method']), url: String(headers[':path']), started: Date.now() })
+    stream.once('close', () => this.#streams.delete(stream))
     // A session opened while draining serves this stream, then is told to go away (GOAWAY).
     if (this.#draining) stream.session?.close()
+  }
+
+  // Installed when draining begins, first in line, so that even a response written synchronously
+  // by a handler carries the header.
+  #onRequestWhileDraining = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.httpVersionMajor >= 2) return
+    this.#startedAt.set(res, Date.now())
+    const socket = req.socket as HttpSocket
+    this.#sayClose(socket, res)
+    if (this.#closing) this.#closeWhenIdle(socket, res)
+  }
+
+  /**
+   * Node closes the socket after a response that says `Connection: close`: keep-alive clients
+   * reconnect elsewhere. Only the newest response on a socket may say it, or Node would drop a
+   * request pipelined behind an earlier one.
+   */
+  #sayClose (socket: HttpSocket, res: ServerResponse): void {
+    const previous = this.#newest.get(socket)
+    if (previous !== undefined && !previous.headersSent) previous.removeHeader('connection')
+    this.#newest.set(socket, res)
+    res.setHeader('connection', 'close')
+  }
+
+  /**
+   * A request that came before draining began: the socket's response under way says close if it
+   * answers the newest request; if others are queued behind it (pipelining), the question is asked
+   * again when it finishes and the next one takes the socket.
+   */
+  #sayCloseOnNewest (socket: HttpSocket): void {
+    const res = socket._httpMessage
+    if (res == null || res.writableFinished || this.#newest.has(socket)) return
+    if (res.req !== socket.parser?.incoming) {
+      res.once('finish', () => this.#sayCloseOnNewest(socket))
+      return
+    }
+    if (!res.headersSent) this.#sayClose(socket, res)
   }
 
   /**
@@ -80,25 +110,24 @@ export class ConnectionTracker {
    */
   startDraining ({ stopAccepting = false } = {}): void {
     if (this.#draining) return
-    this.#draining = true
+    this.#drainingSince = Date.now()
+    this.#server.prependListener('request', this.#onRequestWhileDraining)
     // net's close, not http's: http's would also close the idle keep-alive connections now.
     if (stopAccepting && this.#server.listening) NetServer.prototype.close.call(this.#server)
-    for (const res of this.#inFlight()) res.setHeader('connection', 'close')
+    for (const socket of this.#sockets) this.#sayCloseOnNewest(socket)
     for (const session of this.#sessions) session.close()
   }
 
-  /** Responses under way whose headers can still change. */
-  * #inFlight (): Generator<TrackedResponse> {
-    for (const socket of this.#sockets) {
-      const res = socket[kResponse]
-      if (res !== undefined && !res.writableFinished && !res.headersSent) yield res
-    }
-  }
-
   // Once the server is closed, a connection whose last response has gone out is closed at once
-  // (Node closes idle connections only when close() is called).
-  #closeIdleSoon = (): void => {
-    setImmediate(() => this.#server.closeIdleConnections())
+  // (Node closes idle connections only when close() is called). A response queued behind this one
+  // takes the socket when this one finishes: it is followed in turn.
+  #closeWhenIdle (socket: HttpSocket, res: ServerResponse): void {
+    if (res.writableFinished) return
+    res.once('finish', () => {
+      setImmediate(() => this.#server.closeIdleConnections())
+      const next = socket._httpMessage
+      if (next != null && next !== res) this.#closeWhenIdle(socket, next)
+    })
   }
 
   /**
@@ -113,7 +142,7 @@ export class ConnectionTracker {
     this.#server.close(() => {})
     // HTTP/2 servers have no idle connections to close: their sessions got GOAWAY.
     if (typeof this.#server.closeIdleConnections === 'function') this.#server.closeIdleConnections()
-    for (const socket of this.#sockets) socket[kResponse]?.once('finish', this.#closeIdleSoon)
+    for (const socket of this.#sockets) if (socket._httpMessage != null) this.#closeWhenIdle(socket, socket._httpMessage)
     if (this.#sockets.size === 0 && this.#sessions.size === 0) return []
     let timer: NodeJS.Timeout | undefined
     const empty = new Promise<boolean>((resolve) => { this.#onEmpty = () => resolve(true) })
@@ -122,20 +151,30 @@ export class ConnectionTracker {
     clearTimeout(timer)
     this.#onEmpty = undefined
     if (drained) return []
+    return this.#cut()
+  }
+
+  // The drain timeout expired: the requests still running are named, their connections destroyed.
+  #cut (): StuckRequest[] {
     const now = Date.now()
-    const unfinished = [...this.#streams]
+    const stuck: StuckRequest[] = [...this.#streams.values()].map(({ method, url, started }) => ({ method, url: redact(url), ageMs: now - started }))
     for (const socket of this.#sockets) {
-      const res = socket[kResponse]
-      if (res !== undefined && !res.writableFinished) unfinished.push(res)
+      const responses = new Set([socket._httpMessage, this.#newest.get(socket)])
+      for (const res of responses) {
+        if (res == null || res.writableFinished) continue
+        // A request that came before draining began has run at least since then.
+        const started = this.#startedAt.get(res) ?? this.#drainingSince
+        // A server-side request always has its method and URL.
+        stuck.push({ method: String(res.req.method), url: redact(String(res.req.url)), ageMs: now - started })
+      }
       socket.destroy()
     }
     for (const session of this.#sessions) session.destroy()
-    // A server-side request always has its method and URL.
-    return unfinished.map((res) => ({ method: String(res.req.method), url: redact(String(res.req.url)), ageMs: now - res[kStarted] }))
+    return stuck
   }
 
   detach (): void {
-    this.#server.removeListener('request', this.#onRequest)
+    this.#server.removeListener('request', this.#onRequestWhileDraining)
     this.#server.removeListener('connection', this.#onConnection)
     this.#server.removeListener('session', this.#onSession)
     this.#server.removeListener('stream', this.#onStream)

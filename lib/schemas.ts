@@ -71,11 +71,12 @@ const probeContent = (description: string): Schema => ({
 
 /**
  * Route schemas: listed in OpenAPI with summaries, tags, queries and content types when `openapi`
- * is on; otherwise hidden from it (`hide`) with response schemas only. A querystring schema is left
- * out unless documented: declaring one costs every route of a small app a little (bench/).
+ * is on; otherwise hidden from it (`hide`) and nothing else. Probes send strings serialized once,
+ * so a response schema would serve nothing, and compiling schemas at startup measurably slowed
+ * every route of a small app (bench/, docs/benchmarks.md).
  */
 export function probeSchema (probe: keyof typeof PROBES, documented: boolean, byName = false): Schema {
-  if (!documented) return { hide: true, response: { 200: probeResponse, 503: probeResponse, ...(byName ? { 404: notFoundResponse } : {}) } }
+  if (!documented) return { hide: true }
   const notFound = byName ? { 404: { description: 'no check by that name in this group', content: { 'application/json': { schema: notFoundResponse } } } } : {}
   return {
     summary: byName ? `${PROBES[probe].summary}, one check` : PROBES[probe].summary,
@@ -88,7 +89,7 @@ export function probeSchema (probe: keyof typeof PROBES, documented: boolean, by
 }
 
 export function healthSchema (documented: boolean): Schema {
-  if (!documented) return { hide: true, response: { 200: healthResponse, 503: healthResponse } }
+  if (!documented) return { hide: true }
   const content = (description: string): Schema => ({ description, content: { 'application/health+json': { schema: healthResponse } } })
   return {
     summary: 'Every check, in the IETF health+json format',

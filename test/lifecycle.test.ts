@@ -1,6 +1,8 @@
 import t from 'tap'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { Agent, request, type IncomingMessage } from 'node:http'
+import { connect } from 'node:net'
+import { once } from 'node:events'
 import { build, get, logCollector, until } from './lib/helpers'
 import zeroDowntime = require('../lib/index')
 import { ConnectionTracker } from '../lib/connections'
@@ -346,6 +348,63 @@ t.test('responses in flight when draining begins say Connection: close too', asy
   t.equal(res.statusCode, 200)
   t.equal(res.headers.connection, 'close', 'the keep-alive client is told to leave with this very response')
   await done
+})
+
+t.test('pipelined requests in flight when draining begins: only the last response says Connection: close, none is dropped', async (t) => {
+  const app = await build(t, { shutdownDelay: 0 })
+  const releases = new Map<string, () => void>()
+  let bothArrived: () => void = () => {}
+  const arrived = new Promise<void>((resolve) => { bothArrived = resolve })
+  app.get('/held/:n', async (request) => {
+    const { n } = request.params as { n: string }
+    await new Promise<void>((resolve) => { releases.set(n, resolve); if (releases.size === 2) bothArrived() })
+    return `held ${n}`
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const socket = connect(port, '127.0.0.1')
+  t.teardown(() => socket.destroy())
+  let received = ''
+  socket.setEncoding('utf8').on('data', (chunk: string) => { received += chunk })
+  const ended = once(socket, 'end')
+  // Two requests in one write: Node answers them in order on the one socket, the second queued.
+  socket.write('GET /held/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /held/2 HTTP/1.1\r\nHost: x\r\n\r\n')
+  await arrived
+  const done = app.health.shutdown()
+  await stateReached(app, 'closing')
+  releases.get('1')?.()
+  await until(() => received.includes('held 1'), 'the first response')
+  releases.get('2')?.()
+  await ended
+  const responses = received.split(/(?=HTTP\/1\.1 )/)
+  t.equal(responses.length, 2, 'both pipelined requests were answered')
+  t.match(responses[0], /^HTTP\/1\.1 200[^]*\r\nconnection: keep-alive\r\n[^]*held 1$/i, 'the first keeps the connection: the second is still to be answered on it')
+  t.match(responses[1], /^HTTP\/1\.1 200[^]*\r\nconnection: close\r\n[^]*held 2$/i, 'the last tells the client to leave')
+  t.same(await done, { clean: true, problems: [] }, 'the server closed the connection after the last response: nothing was cut')
+})
+
+t.test('until draining begins the plugin adds nothing to a request: no listener, no property on Node\'s request, response or socket', async (t) => {
+  const shapes = async (app: FastifyInstance): Promise<Record<string, unknown>> => {
+    let seen: Record<string, unknown> = {}
+    app.get('/', async (request, reply) => {
+      const own = (object: object): string[] => Reflect.ownKeys(object).map(String).sort()
+      seen = { requestListeners: app.server.listenerCount('request'), req: own(request.raw), res: own(reply.raw), socket: own(request.raw.socket) }
+      return 'ok'
+    })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    t.equal((await get(app, '/')).status, 200)
+    return seen
+  }
+  const plain = Fastify()
+  t.teardown(() => plain.close())
+  const withPlugin = await build(t)
+  t.same(await shapes(withPlugin), await shapes(plain), 'the same listeners and the same properties as in an app without the plugin')
+  // Once draining, responses are followed: the listener is there.
+  withPlugin.health.setReady(false)
+  const drained = withPlugin.health.shutdown()
+  await stateReached(withPlugin, 'closing')
+  t.equal(withPlugin.server.listenerCount('request'), 2)
+  await drained
 })
 
 t.test('in a cluster worker, the listener closes when draining begins; open connections are still served', async (t) => {
