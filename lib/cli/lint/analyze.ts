@@ -22,6 +22,16 @@ const SHARE_LOCK = 5
 
 const hasOption = (options: Node[] | undefined, name: string): boolean => (options ?? []).some((o) => o.DefElem?.defname === name)
 
+/**
+ * A file that controls its own transactions, or holds a statement that must not run inside one
+ * (VACUUM, the CONCURRENTLY forms), is not wrapped in a transaction by migration tools.
+ */
+function runsOutsideImplicitTransaction (stmt: Node): boolean {
+  if (stmt.TransactionStmt !== undefined || stmt.VacuumStmt !== undefined || hasOption(stmt.ReindexStmt?.params, 'concurrently')) return true
+  if ((stmt.IndexStmt ?? stmt.DropStmt ?? stmt.RefreshMatViewStmt)?.concurrent === true) return true
+  return (stmt.AlterTableStmt?.cmds ?? []).some((cmd: Node) => cmd.AlterTableCmd.def?.PartitionCmd?.concurrent === true)
+}
+
 /** `SET lock_timeout = 0` (or '0s') turns the timeout off. */
 function timeoutValue (stmt: Node, assumed: boolean): boolean {
   if (stmt.kind !== 'VAR_SET_VALUE') return assumed
@@ -55,7 +65,7 @@ export class FileAnalysis {
     this.model = model
     this.options = options
     this.#sessionTimeout = options.assumeLockTimeout
-    this.#implicitTransaction = !statements.some((s) => s.TransactionStmt !== undefined || JSON.stringify(s).includes('"concurrent":true') || s.VacuumStmt !== undefined || hasOption(s.ReindexStmt?.params, 'concurrently'))
+    this.#implicitTransaction = !statements.some(runsOutsideImplicitTransaction)
   }
 
   flag (rule: RuleName): void { this.#findings.push({ rule, offset: this.#offset }) }
