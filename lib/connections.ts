@@ -120,9 +120,9 @@ export class ConnectionTracker {
 
   // Once the server is closed, a connection whose last response has gone out is closed at once
   // (Node closes idle connections only when close() is called). A response queued behind this one
-  // takes the socket when this one finishes: it is followed in turn.
+  // takes the socket when this one finishes: it is followed in turn. (A response the socket is
+  // writing has not finished: Node detaches it from the socket when it does.)
   #closeWhenIdle (socket: HttpSocket, res: ServerResponse): void {
-    if (res.writableFinished) return
     res.once('finish', () => {
       setImmediate(() => this.#server.closeIdleConnections())
       const next = socket._httpMessage
