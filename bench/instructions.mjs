@@ -3,13 +3,13 @@
 // counting off; after a warm-up (JIT) counting is switched on for a fixed number of requests.
 // V8 still decides differently from one process to the next, so several processes per kind.
 import autocannon from 'autocannon'
-import { execFile, spawn, spawnSync } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
+import { startServer } from './server-process.mjs'
 
 const WARMUP = 20000
 const COUNTED = 3000
@@ -20,14 +20,16 @@ async function control (command, pid) {
   await promisify(execFile)('callgrind_control', [command, String(pid)])
 }
 
-/** One process: instructions per request on `path`, or on nothing for `idleMs` (then per second). */
+/** One process: instructions per request on `path`. */
 async function count (env, path, dir) {
   const out = join(dir, `callgrind.${Math.random().toString(36).slice(2)}`)
-  const child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`,
-    process.execPath, new URL('server.mjs', import.meta.url).pathname], { env: { ...process.env, CHECK_INTERVAL: '600000', ...env }, stdio: ['ignore', 'pipe', 'ignore'] })
+  const server = await startServer({ CHECK_INTERVAL: '600000', ...env }, {
+    launcher: ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`],
+    stderr: 'ignore'
+  })
+  const { child } = server
   try {
-    const [line] = await once(createInterface({ input: child.stdout }), 'line')
-    const url = `${line.trim()}${path}`
+    const url = `${server.url}${path}`
     await autocannon({ url, connections: 8, amount: WARMUP })
     await control('-i', 'on', child.pid)
     await autocannon({ url, connections: 8, amount: COUNTED })

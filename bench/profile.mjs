@@ -1,21 +1,16 @@
 // A CPU profile of the server under load on one route: where the time goes, by function, self time.
 // Usage: node bench/profile.mjs [mode] [path]   e.g. node bench/profile.mjs plugin /
 import autocannon from 'autocannon'
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
+import { startServer } from './server-process.mjs'
 
 export async function profile (mode, path, { seconds = 5, top = 25 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'zd-prof-'))
-  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, new URL('server.mjs', import.meta.url).pathname], {
-    env: { ...process.env, BENCH_MODE: mode, EXIT_AFTER: String((seconds + 3) * 1000) },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const [url] = await once(createInterface({ input: child.stdout }), 'line')
-  await autocannon({ url: `${url.trim()}${path}`, connections: 32, duration: seconds })
+  const { child, url } = await startServer({ BENCH_MODE: mode, EXIT_AFTER: String((seconds + 3) * 1000) }, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] })
+  await autocannon({ url: `${url}${path}`, connections: 32, duration: seconds })
   await once(child, 'exit')
   const { nodes, samples, timeDeltas } = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]), 'utf8'))
   const byId = new Map(nodes.map((n) => [n.id, n]))

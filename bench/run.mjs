@@ -1,13 +1,13 @@
 // Benchmarks, side by side in one run; writes docs/benchmarks.md. Usage: npm run bench
 // Each comparison alternates its two sides over several rounds and compares medians.
 import autocannon from 'autocannon'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFileSync, readFileSync } from 'node:fs'
 import { request, Agent } from 'node:http'
 import os from 'node:os'
-import { createInterface } from 'node:readline'
 import { profile } from './profile.mjs'
+import { startServer as startServerProcess } from './server-process.mjs'
 import { lintBench } from './lint.mjs'
 import { available as callgrindAvailable, instructionsBench } from './instructions.mjs'
 
@@ -21,17 +21,12 @@ const here = new URL('.', import.meta.url)
 
 // BENCH_PIN=1 (Linux): the servers on the last CPU, this process (autocannon) on the others. Off by
 // default: pinned, a server's GC and compiler threads share its one core, which measured the plugin
-// 15-20% slower on an application route than unpinned (its own request listener accounts for about
-// 5 points of that); unpinned is how a service runs.
+// 15-20% slower on an application route than unpinned (its per-request listener, since removed,
+// accounted for about 5 points of that); unpinned is how a service runs.
 const cpus = os.cpus().length
 const pinned = process.env.BENCH_PIN === '1' && os.platform() === 'linux' && cpus > 1 && spawnSync('taskset', ['-pc', `0-${cpus - 2}`, String(process.pid)], { stdio: 'ignore' }).status === 0
 
-async function startServer (env) {
-  const command = pinned ? ['taskset', ['-c', String(cpus - 1), process.execPath]] : [process.execPath, []]
-  const child = spawn(command[0], [...command[1], new URL('server.mjs', here).pathname], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  const [line] = await once(createInterface({ input: child.stdout }), 'line')
-  return { child, url: line.trim() }
-}
+const startServer = async (env) => await startServerProcess(env, { launcher: pinned ? ['taskset', '-c', String(cpus - 1)] : [] })
 
 async function stop (server) {
   if (server.child.exitCode !== null) return
