@@ -1,5 +1,5 @@
 import t from 'tap'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import underPressure from '@fastify/under-pressure'
 import { get, until } from './lib/helpers'
 import zeroDowntime = require('../lib/index')
@@ -32,7 +32,8 @@ for (const [threshold, message] of [
   t.test(`memory thresholds fail liveness: ${Object.keys(threshold)[0]}`, async (t) => {
     const app = Fastify()
     t.teardown(() => app.close())
-    await app.register(underPressure, { sampleInterval: 10 })
+    // 50 ms: the shortest sample in which an idle loop always turns twice (see the README).
+    await app.register(underPressure, { sampleInterval: 50 })
     await app.register(zeroDowntime, { signals: false, shutdownDelay: 0, details: 'always', liveness: threshold })
     await until(() => (app as unknown as { memoryUsage: () => { heapUsed: number } }).memoryUsage().heapUsed > 0, 'a sample')
     await app.listen({ port: 0, host: '127.0.0.1' })
@@ -42,19 +43,48 @@ for (const [threshold, message] of [
   })
 }
 
-t.test('a blocked event loop fails liveness', async (t) => {
+/** Runs `busyMs` of blocking work, then yields for `idleMs`, until the event-loop check fails. */
+async function spinUntilLivenessFails (app: FastifyInstance, busyMs: number, idleMs: number): Promise<void> {
+  const started = Date.now()
+  while (app.health.checks[0].last?.status !== 'fail') {
+    if (Date.now() - started > 15000) throw new Error('timed out waiting for the event-loop check to fail')
+    const end = Date.now() + busyMs
+    while (Date.now() < end) { /* block the loop, as a runaway computation would */ }
+    await new Promise((resolve) => setTimeout(resolve, idleMs))
+  }
+}
+
+t.test('a loop blocked in stretches shorter than the sample interval fails liveness with its delay', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
-  // The app's own under-pressure (sampling every 10 ms) is reused rather than registered twice.
-  await app.register(underPressure, { sampleInterval: 10 })
+  // The app's own under-pressure is reused rather than registered twice. Its 100 ms sample holds
+  // several turns of the loop, so the delay is measured: 30 ms stretches against a 5 ms threshold.
+  await app.register(underPressure, { sampleInterval: 100 })
   await app.register(zeroDowntime, { signals: false, shutdownDelay: 0, checkInterval: 20, checkTimeout: 20, liveness: { maxEventLoopDelay: 5 } })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  const usage = (): number => (app as unknown as { memoryUsage: () => { eventLoopDelay: number } }).memoryUsage().eventLoopDelay
-  await until(() => {
-    const end = Date.now() + 60
-    while (Date.now() < end) { /* block the loop, as a runaway computation would */ }
-    return app.health.checks[0].last?.status === 'fail'
-  }, 'the event-loop check to fail')
-  t.ok(usage() >= 0)
-  t.match(app.health.checks[0].last, { status: 'fail', output: /^event loop delay [\d.]+ ms above 5 ms$/ })
+  await spinUntilLivenessFails(app, 30, 15)
+  t.match(app.health.checks[0].last, { status: 'fail', observedUnit: 'ms', output: /^event loop delay [\d.]+ ms above 5 ms$/ })
+  t.ok((app.health.checks[0].last?.observedValue as number) > 5)
 })
+
+// A loop that spins with only short breaks never gives under-pressure's histogram two turns within
+// one sample: it reports Infinity, not a delay. That is the worst case of a blocked loop, not "no
+// measurement" (an earlier version passed liveness here forever, with the default settings). Each
+// threshold is above any delay these stretches can measure, so only that rule can fail the check.
+for (const [how, sampleInterval, busyMs, threshold] of [
+  ['the default sample interval (1 s)', undefined, 1100, 5000],
+  ['an app\'s own under-pressure sampling every 50 ms', 50, 60, 500]
+] as const) {
+  t.test(`a loop spinning with short breaks fails liveness: ${how}`, async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    if (sampleInterval !== undefined) await app.register(underPressure, { sampleInterval })
+    await app.register(zeroDowntime, { signals: false, shutdownDelay: 0, checkInterval: 20, checkTimeout: 20, details: 'always', liveness: { maxEventLoopDelay: threshold } })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    await spinUntilLivenessFails(app, busyMs, 2)
+    const last = app.health.checks[0].last
+    t.match(last, { status: 'fail', output: `event loop blocked throughout the last sample interval (no delay sample), above ${threshold} ms` })
+    t.notOk('observedValue' in (last ?? {}), 'no number stands in for the missing sample')
+    t.match((await get(app, '/livez?verbose')).body, /\[-\]eventloop failed: event loop blocked throughout/)
+  })
+}

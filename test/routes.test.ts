@@ -149,7 +149,7 @@ t.test('under-pressure, registered by the app to shed load, never sheds the prob
   const app = Fastify()
   t.teardown(() => app.close())
   // A heap threshold of 1 byte: the app is always "under pressure".
-  await app.register(underPressure, { maxHeapUsedBytes: 1, sampleInterval: 10 })
+  await app.register(underPressure, { maxHeapUsedBytes: 1, sampleInterval: 50 })
   await app.register(zeroDowntime, { signals: false })
   app.get('/', async () => 'ok')
   await app.listen({ port: 0, host: '127.0.0.1' })
