@@ -11,7 +11,7 @@ import { startServer as startServerProcess } from './server-process.mjs'
 import { lintBench } from './lint.mjs'
 import { available as callgrindAvailable, instructionsBench } from './instructions.mjs'
 
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 5)
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 7)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const DURATION = Number(process.env.BENCH_DURATION ?? 3)
 // SIGTERM-to-exit samples.

@@ -81,7 +81,8 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
 
   function send (reply: FastifyReply, answer: Answer): FastifyReply {
     // A string with its content type goes out as it is: serialized once, when it was computed.
-    return reply.code(answer.statusCode).headers({ 'cache-control': 'no-store', 'content-type': answer.contentType }).send(answer.body)
+    // header() twice rather than headers({...}): no object to build and walk on every probe.
+    return reply.code(answer.statusCode).header('cache-control', 'no-store').header('content-type', answer.contentType).send(answer.body)
   }
 
   // The three answers a probe path can give, by cache key.
@@ -98,6 +99,8 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
   for (const probe of ['live', 'ready', 'startup'] as const) {
     const path = options.routes[probe]
     if (path === false) continue
+    // How to compute each cached answer of this probe (by KEYS index), made once, not per probe.
+    const computeAnswer = KEYS[probe].map((_key, index) => () => probeAnswer(probe, health.report(probe), index > 0, index === 2))
     fastify.route<{ Querystring: ProbeQuery }>({
       ...common,
       url: path,
@@ -107,9 +110,8 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
         // The probe a balancer or kubelet sends, thousands of times a minute: no await, one lookup.
         // `?verbose` too, unless authorize() must be asked.
         if (query.exclude === undefined && (query.verbose === undefined || options.details !== 'authorized')) {
-          const verbose = query.verbose !== undefined
-          const key = verbose ? (options.details === 'always' ? 2 : 1) : 0
-          send(reply, health.answer(KEYS[probe][key], () => probeAnswer(probe, health.report(probe), verbose, key === 2)))
+          const key = query.verbose === undefined ? 0 : options.details === 'always' ? 2 : 1
+          send(reply, health.answer(KEYS[probe][key], computeAnswer[key]))
           return
         }
         const exclude = excluded(query)
