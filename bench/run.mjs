@@ -12,8 +12,12 @@ import { lintBench } from './lint.mjs'
 import { available as callgrindAvailable, instructionsBench } from './instructions.mjs'
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 7)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-const DURATION = Number(process.env.BENCH_DURATION ?? 3)
+// Many short rounds rather than a few long ones: on a shared VM the same process serves up to 30%
+// more or less from one second to the next, and only sides measured close together in time cancel
+// that (the noise-floor comparison, A against A, strayed 0.74-1.08 over 3 rounds of 3 s, 0.92-1.03
+// over 9 rounds of 1 s, in the same time).
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9)
+const DURATION = Number(process.env.BENCH_DURATION ?? 1)
 // SIGTERM-to-exit samples.
 const SHUTDOWN_RUNS = 9
 const CONNECTIONS = 32
@@ -172,6 +176,9 @@ const compare = async (label, a, b, goal) => {
     queriesA: all('a', 'queries')
   })
 }
+// The noise floor: the same server against itself, in two processes. Its true ratio is 1; how far
+// its pairs stray from 1 is how far any other ratio here can stray without meaning anything.
+await compare('noise floor: a bare route vs the same in another process', bare, bare, {})
 await compare('an application route: app with the plugin vs the same app without', { kind: 'plugin', path: '/' }, { kind: 'bare', path: '/' }, { min: 0.98 })
 await compare('`/readyz`, 5 checks, vs a bare route in a plain app', { kind: 'plugin', path: '/readyz' }, bare, { min: 0.95 })
 await compare('`/livez` vs a bare route in a plain app', { kind: 'plugin', path: '/livez' }, bare, { min: 0.95 })
@@ -238,7 +245,9 @@ ${comparisons.map((c) => `| ${c.label} | ${fmt(c.a)} vs ${fmt(c.b)} | **${c.rati
 | the same with 1,000 idle keep-alive connections | **${shutdownIdle1000.toFixed(1)} ms** | ≤ 50 ms | ${verdict(shutdownIdle1000 <= 50)} |
 
 The ratio is the median of ${PAIRS} pairs of fresh processes (${ROUNDS} rounds each); "spread" is the
-lowest and the highest pair. \`CPU/request\` is the server process's CPU time (user + system) divided by the requests it served: it
+lowest and the highest pair. The first row compares a server with itself: its true ratio is 1, so
+its spread is how far a pair can stray by chance on this machine, and a ratio within that distance
+of a goal settles nothing by itself. \`CPU/request\` is the server process's CPU time (user + system) divided by the requests it served: it
 does not depend on the load generator, so it is the steadier of the two on a shared machine; the
 "by CPU" ratio is the baseline's CPU per request over the other side's.
 
