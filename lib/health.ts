@@ -38,10 +38,11 @@ export class Health implements ZeroDowntimeHealth {
   readonly #log: FastifyBaseLogger
   readonly #options: ResolvedOptions
   readonly #registry: Registry
-  readonly #startup = new StartupTasks(() => this.#answers.invalidate())
+  readonly #startup = new StartupTasks(() => this.#invalidateAnswers())
   readonly #resources: Resources
   readonly #lifecycle: Lifecycle
   readonly #answers: AnswerCache
+  readonly #everyRunAnswers: AnswerCache
   readonly #metrics: Metrics
   readonly #launchers: Launcher[]
   #inRotation = true
@@ -53,12 +54,17 @@ export class Health implements ZeroDowntimeHealth {
     this.#launchers = launchers
     this.#log = fastify.log
     this.#options = options
-    this.#registry = new Registry(this.#log, { interval: options.checkInterval, timeout: options.checkTimeout }, (check) => {
+    this.#registry = new Registry(this.#log, { interval: options.checkInterval, timeout: options.checkTimeout }, (check, changed) => {
       this.#metrics.checkRan(check)
+      // /health shows each run's time and duration; the probes only statuses and reasons, so
+      // with many checks they are recomputed when one of those changes, not after every run.
+      this.#everyRunAnswers.invalidate()
+      if (!changed) return
       this.#answers.invalidate()
       this.#evaluateStartup()
     })
     this.#answers = new AnswerCache(() => this.#registry.staleAt())
+    this.#everyRunAnswers = new AnswerCache(() => this.#registry.staleAt())
     this.#resources = new Resources(options.closeTimeout)
     // At registration without resources; again as each resource is added, and at start.
     this.#assertBudget([])
@@ -75,15 +81,23 @@ export class Health implements ZeroDowntimeHealth {
       state: () => this.state
     })
     this.#lifecycle.onStateChange((state, previous) => {
-      this.#answers.invalidate()
+      this.#invalidateAnswers()
       this.#metrics.transition(previous, state)
       if (state === 'closed') this.#metrics.stop()
     })
   }
 
-  /** A probe's answer, computed once per change of what it depends on (lib/answers.ts). */
-  answer (key: string, compute: () => Answer): Answer {
-    return this.#answers.get(key, compute)
+  /**
+   * A probe's answer, computed once per change of what it depends on (lib/answers.ts): check
+   * statuses and reasons, or, with `everyRun`, also each run's time, duration and observed value.
+   */
+  answer (key: string, compute: () => Answer, { everyRun = false } = {}): Answer {
+    return (everyRun ? this.#everyRunAnswers : this.#answers).get(key, compute)
+  }
+
+  #invalidateAnswers (): void {
+    this.#answers.invalidate()
+    this.#everyRunAnswers.invalidate()
   }
 
   /** Wires the lifecycle into Fastify's start and close; `onClosed` runs once the instance has closed. */
@@ -163,7 +177,7 @@ export class Health implements ZeroDowntimeHealth {
     if (typeof ready !== 'boolean') throw new InvalidArgumentError('health.setReady', describe(ready), 'a boolean')
     if (ready === this.#inRotation) return
     this.#inRotation = ready
-    this.#answers.invalidate()
+    this.#invalidateAnswers()
     this.#log.info({ inRotation: ready }, ready ? 'back in rotation (setReady(true))' : 'out of rotation (setReady(false)): readiness fails')
   }
 
@@ -172,7 +186,7 @@ export class Health implements ZeroDowntimeHealth {
     if (typeof reason !== 'string' || reason === '') throw new InvalidArgumentError('health.markBroken', describe(reason), 'a non-empty string saying why')
     if (this.#broken !== undefined) return
     this.#broken = redact(reason)
-    this.#answers.invalidate()
+    this.#invalidateAnswers()
     this.#log.error({ reason: this.#broken }, 'marked broken: liveness fails from now on')
   }
 

@@ -16,7 +16,7 @@ export interface RoutePaths {
 }
 
 export interface LivenessOptions {
-  /** Mean event-loop delay (ms) above which the process is not alive. */
+  /** Mean event-loop delay (ms) per under-pressure sample above which the process is not alive; a loop blocked through a whole sample is not alive either. */
   maxEventLoopDelay?: number
   /** Heap used (bytes) above which the process is not alive; 0 disables. */
   maxHeapUsedBytes?: number

@@ -65,6 +65,15 @@ export function worst (statuses: Iterable<CheckStatus>): CheckStatus {
 }
 
 /**
+ * The delay before a check's next run: ±10%, so that checks registered together do not hit their
+ * dependencies in step, in steps of 1% because Node keeps one timer list per distinct delay (21
+ * lists for any number of checks, not one per check).
+ */
+export function jittered (interval: number, random: () => number = Math.random): number {
+  return Math.round(interval * (90 + Math.floor(random() * 21))) / 100
+}
+
+/**
  * The checks, each run in the background on its own timer. Probes only read the last outcomes,
  * so the rate at which a dependency is checked never depends on the rate of probes.
  */
@@ -74,10 +83,12 @@ export class Registry {
   readonly #firstRound = new AbortController()
   readonly #log: FastifyBaseLogger
   readonly #defaults: { interval: number, timeout: number }
-  readonly #onOutcome: (check: RegisteredCheck) => void
+  // `changed`: what a probe shows of the check (its status, a failing check's reason) is not what
+  // it showed after the previous run. Most runs change nothing a probe shows.
+  readonly #onOutcome: (check: RegisteredCheck, changed: boolean) => void
   #sealed = false
 
-  constructor (log: FastifyBaseLogger, defaults: { interval: number, timeout: number }, onOutcome: (check: RegisteredCheck) => void) {
+  constructor (log: FastifyBaseLogger, defaults: { interval: number, timeout: number }, onOutcome: (check: RegisteredCheck, changed: boolean) => void) {
     // Each run in flight listens on it: as many listeners as checks (and their abandoned runs).
     setMaxListeners(0, this.#closing.signal)
     this.#log = log
@@ -162,9 +173,7 @@ export class Registry {
 
   #schedule (check: CheckEntry): void {
     if (this.#closing.signal.aborted) return
-    // ±10% jitter, so that checks registered together do not hit their dependencies in step.
-    const delay = check.interval * (0.9 + Math.random() * 0.2)
-    check.timer = setTimeout(() => this.#cycle(check), delay)
+    check.timer = setTimeout(() => this.#cycle(check), jittered(check.interval))
     check.timer.unref()
   }
 
@@ -199,7 +208,8 @@ export class Registry {
 
   #record (check: CheckEntry, outcome: CheckOutcome): void {
     if (this.#closing.signal.aborted) return
-    const previous = check.last?.status
+    const last = check.last
+    const previous = last?.status
     check.last = outcome
     check.runs++
     if (outcome.status !== 'fail') check.passedOnce = true
@@ -212,7 +222,7 @@ export class Registry {
       if (outcome.status === 'pass') this.#log.info(entry, `health check "${check.name}" recovered`)
       else this.#log.warn(entry, `health check "${check.name}" is ${outcome.status === 'fail' ? 'failing' : 'degraded'}`)
     }
-    this.#onOutcome(check)
+    this.#onOutcome(check, outcome.status !== previous || (outcome.status !== 'pass' && outcome.output !== last?.output))
   }
 
   /** The moment the first of the kept results turns stale (Infinity when none can). */

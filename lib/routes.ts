@@ -143,7 +143,7 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
       url: options.routes.health,
       schema: healthSchema(options.openapi),
       handler: (request, reply) => {
-        const answer = (showOutput: boolean): void => { send(reply, health.answer(showOutput ? 'health:details' : 'health', () => healthAnswer(health, showOutput))) }
+        const answer = (showOutput: boolean): void => { send(reply, health.answer(showOutput ? 'health:details' : 'health', () => healthAnswer(health, showOutput), { everyRun: true })) }
         // Only authorize() needs a wait.
         if (options.details !== 'authorized') return answer(options.details === 'always')
         return detailsAllowed(request).then(answer)

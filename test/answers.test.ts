@@ -35,6 +35,48 @@ t.test('probes do not recompute their answer while nothing changes, whatever the
   t.equal(reports, 4, 'an answer with ?exclude is computed for its request')
 })
 
+t.test('runs that change nothing a probe shows keep its answer; /health follows every run', async (t) => {
+  // 1 s apart, stale after 3 s: within the ~1.5 s below no kept result turns stale, so only a run
+  // could make a probe recompute.
+  const app = await build(t, { liveness: false, checkInterval: 1000, details: 'always' })
+  for (let i = 0; i < 50; i++) app.health.check(`dep-${i}`, () => {})
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(() => app.health.state === 'ready', 'ready')
+  const runs = (): number => app.health.checks.reduce((sum, check) => sum + check.runs, 0)
+  let reports = 0
+  const report = Health.prototype.report
+  Health.prototype.report = function (this: Health, ...args: Parameters<Health['report']>) { reports++; return report.apply(this, args) }
+  t.teardown(() => { Health.prototype.report = report })
+  const before = runs()
+  const healthBefore = JSON.parse((await get(app, '/health')).body).checks['dep-0'][0].time
+  const probes = ['/readyz', '/readyz?verbose', '/livez']
+  let probed = 0
+  const statuses = new Set<number>()
+  while (runs() < before + 50) statuses.add((await get(app, probes[probed++ % 3])).status)
+  t.same([...statuses], [200])
+  t.ok(probed > 30, `${probed} probes while ${runs() - before} runs passed`)
+  t.ok(reports <= 3, `${reports} computations (one per answer), not one per run`)
+  await until(() => app.health.checks[0].runs > 1, 'dep-0 to run again')
+  const healthAfter = JSON.parse((await get(app, '/health')).body).checks['dep-0'][0].time
+  t.not(healthAfter, healthBefore, '/health shows the newest run')
+})
+
+t.test('a failing check whose reason changes changes the verbose answer', async (t) => {
+  const app = await build(t, { liveness: false, checkInterval: 50, checkTimeout: 20, details: 'always' })
+  let attempt = 0
+  app.health.check('db', () => { throw new Error(`down, attempt ${++attempt}`) }, { critical: false })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(() => attempt >= 2, 'two runs')
+  await until(() => app.health.checks[0].last?.output === `down, attempt ${attempt}`, 'the last run recorded')
+  const seen = (await get(app, '/readyz?verbose')).body
+  const shown = Number(/attempt (\d+)/.exec(seen)?.[1])
+  t.ok(shown >= 2, `the reason of run ${shown} is shown`)
+  await until(() => attempt > shown, 'another run')
+  await until(() => app.health.checks[0].last?.output === `down, attempt ${attempt}`, 'it recorded')
+  t.match((await get(app, '/readyz?verbose')).body, /\[-\]db failed: down, attempt \d+/)
+  t.not((await get(app, '/readyz?verbose')).body, seen, 'the new reason, not the kept answer')
+})
+
 t.test('the cached answer follows every change: a check result, rotation, broken, the lifecycle', async (t) => {
   const app = await build(t, { liveness: false, checkInterval: 50, checkTimeout: 20 })
   let healthy = true

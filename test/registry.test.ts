@@ -3,6 +3,7 @@ import Fastify from 'fastify'
 import { build, get, logCollector, until } from './lib/helpers'
 import zeroDowntime = require('../lib/index')
 import { runCheck } from '../lib/run-check'
+import { jittered } from '../lib/registry'
 
 t.test('check names are URL-safe and unique; options are validated', async (t) => {
   const app = await build(t)
@@ -154,4 +155,14 @@ t.test('runCheck on an already closing signal aborts at once', async (t) => {
   }, 1000, closing.signal)
   closing.abort(new Error('closing'))
   t.match(await outcome, { status: 'fail', output: 'closing' })
+})
+
+t.test('the delay between runs: within ±10% of the interval, in 21 steps whatever the number of checks', async (t) => {
+  t.equal(jittered(1000, () => 0), 900)
+  t.equal(jittered(1000, () => 0.9999), 1100)
+  t.equal(jittered(5000, () => 0.5), 5000)
+  const delays = new Set(Array.from({ length: 2000 }, () => jittered(1000)))
+  t.equal(delays.size, 21, 'one timer list per step, not one per check')
+  t.ok([...delays].every((d) => d >= 900 && d <= 1100 && Number.isInteger(d)))
+  t.ok(jittered(45) >= 40.5 && jittered(45) <= 49.5)
 })
