@@ -14,8 +14,9 @@ import { available as callgrindAvailable, instructionsBench } from './instructio
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 7)
 // Many short rounds rather than a few long ones: on a shared VM the same process serves up to 30%
 // more or less from one second to the next, and only sides measured close together in time cancel
-// that (the noise-floor comparison, A against A, strayed 0.74-1.08 over 3 rounds of 3 s, 0.92-1.03
-// over 9 rounds of 1 s, in the same time).
+// that (in one trial of 5 pairs each, the noise-floor comparison, A against A, strayed 0.74-1.08
+// over 3 rounds of 3 s and 0.92-1.03 over 9 rounds of 1 s, in the same time; full runs since have
+// shown 0.93-1.17 and 0.97-1.10: docs/benchmarks.md has the latest).
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9)
 const DURATION = Number(process.env.BENCH_DURATION ?? 1)
 // SIGTERM-to-exit samples.
