@@ -1,6 +1,10 @@
 // Instructions per request, counted by valgrind's callgrind: unlike req/s, the count does not move
 // with what else the machine is doing, so a few per cent show. Each server runs under callgrind with
 // counting off; after a warm-up (JIT) counting is switched on for a fixed number of requests.
+// The warm-up is several runs, each with fresh connections: a new socket still deoptimizes parts of
+// Node's connection setup through the second run, and callgrind counts every thread, so with one
+// run of 20,000 requests V8's compiler (recompiling them) made up 40% of the count and split the
+// processes of one kind into modes 10% apart; from the third run on it is quiet.
 // V8 still decides differently from one process to the next, so several processes per kind.
 import autocannon from 'autocannon'
 import { execFile, spawnSync } from 'node:child_process'
@@ -8,11 +12,13 @@ import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { startServer } from './server-process.mjs'
 
-const WARMUP = 20000
-const COUNTED = 3000
+export const WARMUP_RUNS = 3
+export const WARMUP = 20000
+export const COUNTED = 3000
 
 export const available = () => spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status === 0
 
@@ -20,19 +26,25 @@ async function control (command, pid) {
   await promisify(execFile)('callgrind_control', [command, String(pid)])
 }
 
-/** One process: instructions per request on `path`. */
-async function count (env, path, dir) {
+/**
+ * One process under callgrind: warmed up on `path`, then counted while `measure(url)` runs.
+ * Returns the instructions counted (every thread) and the wall-clock seconds counting lasted.
+ */
+async function counted (env, path, dir, measure) {
   const out = join(dir, `callgrind.${Math.random().toString(36).slice(2)}`)
   const server = await startServer({ CHECK_INTERVAL: '600000', ...env }, {
     launcher: ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`],
     stderr: 'ignore'
   })
   const { child } = server
+  let seconds
   try {
     const url = `${server.url}${path}`
-    await autocannon({ url, connections: 8, amount: WARMUP })
+    for (let run = 0; run < WARMUP_RUNS; run++) await autocannon({ url, connections: 8, amount: WARMUP })
     await control('-i', 'on', child.pid)
-    await autocannon({ url, connections: 8, amount: COUNTED })
+    const started = performance.now()
+    await measure(url)
+    seconds = (performance.now() - started) / 1000
     await control('-d', child.pid)
   } finally {
     child.kill('SIGKILL')
@@ -42,27 +54,47 @@ async function count (env, path, dir) {
   for (const file of readdirSync(dir).filter((f) => join(dir, f).startsWith(out))) {
     total += Number(/^summary: (\d+)/m.exec(readFileSync(join(dir, file), 'utf8'))?.[1] ?? 0)
   }
-  return total / COUNTED
+  return { total, seconds }
 }
 
-/**
- * Each kind: `processes` servers, two at a time (callgrind runs one thread's worth of CPU each);
- * returns the counts sorted, per kind label.
- */
-export async function instructionsBench (kinds, processes = 3) {
+/** Runs `job` for each of `items`, two processes at a time (callgrind runs one thread's worth of CPU each). */
+async function twoAtATime (items, job) {
   const dir = mkdtempSync(join(os.tmpdir(), 'zd-callgrind-'))
   try {
-    const jobs = kinds.flatMap((kind) => Array.from({ length: processes }, () => kind))
-    const results = new Map(kinds.map((kind) => [kind.label, []]))
-    for (let i = 0; i < jobs.length; i += 2) {
-      await Promise.all(jobs.slice(i, i + 2).map(async (kind) => {
-        const perRequest = await count(kind.env, kind.path, dir)
-        results.get(kind.label).push(perRequest)
-        process.stderr.write(`  ${kind.label}: ${Math.round(perRequest)} instructions/request\n`)
-      }))
-    }
-    return kinds.map((kind) => ({ ...kind, counts: results.get(kind.label).sort((a, b) => a - b) }))
+    for (let i = 0; i < items.length; i += 2) await Promise.all(items.slice(i, i + 2).map((item) => job(item, dir)))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * Each kind: `processes` servers; returns per kind its instructions per request (sorted) and the
+ * seconds each counted window lasted (under callgrind a second holds far fewer requests).
+ */
+export async function instructionsBench (kinds, processes = 3) {
+  const results = new Map(kinds.map((kind) => [kind.label, { counts: [], seconds: [] }]))
+  await twoAtATime(kinds.flatMap((kind) => Array.from({ length: processes }, () => kind)), async (kind, dir) => {
+    const { total, seconds } = await counted(kind.env, kind.path, dir, async (url) => { await autocannon({ url, connections: 8, amount: COUNTED }) })
+    const result = results.get(kind.label)
+    result.counts.push(total / COUNTED)
+    result.seconds.push(seconds)
+    process.stderr.write(`  ${kind.label}: ${Math.round(total / COUNTED)} instructions/request\n`)
+  })
+  return kinds.map((kind) => ({ ...kind, counts: results.get(kind.label).counts.sort((a, b) => a - b), seconds: results.get(kind.label).seconds }))
+}
+
+export const IDLE_SECONDS = 10
+
+/**
+ * What a server does with no request: instructions per second over IDLE_SECONDS, after the same
+ * warm-up (timers such as the event-loop sampler run by the clock, not per request).
+ */
+export async function idleBench (kinds, processes = 2) {
+  const results = new Map(kinds.map((kind) => [kind.label, []]))
+  await twoAtATime(kinds.flatMap((kind) => Array.from({ length: processes }, () => kind)), async (kind, dir) => {
+    const { total, seconds } = await counted(kind.env, '/', dir, async () => { await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000)) })
+    results.get(kind.label).push(total / seconds)
+    process.stderr.write(`  ${kind.label} idle: ${Math.round(total / seconds)} instructions/s\n`)
+  })
+  return kinds.map((kind) => ({ ...kind, perSecond: results.get(kind.label).sort((a, b) => a - b) }))
 }

@@ -63,8 +63,9 @@ export class Health implements ZeroDowntimeHealth {
       this.#answers.invalidate()
       this.#evaluateStartup()
     })
-    this.#answers = new AnswerCache(() => this.#registry.staleAt())
-    this.#everyRunAnswers = new AnswerCache(() => this.#registry.staleAt())
+    const staleAt = (): number => this.#registry.staleAt()
+    this.#answers = new AnswerCache(staleAt)
+    this.#everyRunAnswers = new AnswerCache(staleAt)
     this.#resources = new Resources(options.closeTimeout)
     // At registration without resources; again as each resource is added, and at start.
     this.#assertBudget([])

@@ -216,13 +216,14 @@ export class Registry {
     if (outcome.invalid === true) {
       this.#log.error({ check: check.name, reason: outcome.output }, `health check "${check.name}" returned an invalid result`)
     }
+    const transition = outcome.status !== previous
     // Transitions are logged once each; steady states, and a first pass, log nothing.
-    if (outcome.status !== previous && !(previous === undefined && outcome.status === 'pass')) {
+    if (transition && !(previous === undefined && outcome.status === 'pass')) {
       const entry = { check: check.name, status: outcome.status, reason: outcome.output }
       if (outcome.status === 'pass') this.#log.info(entry, `health check "${check.name}" recovered`)
       else this.#log.warn(entry, `health check "${check.name}" is ${outcome.status === 'fail' ? 'failing' : 'degraded'}`)
     }
-    this.#onOutcome(check, outcome.status !== previous || (outcome.status !== 'pass' && outcome.output !== last?.output))
+    this.#onOutcome(check, transition || (outcome.status !== 'pass' && outcome.output !== last?.output))
   }
 
   /** The moment the first of the kept results turns stale (Infinity when none can). */
