@@ -126,6 +126,8 @@ export async function instructionsBench (kinds, processes = 3) {
   const results = new Map(kinds.map((kind) => [kind.label, { counts: [], seconds: [], requests: [] }]))
   await twoAtATime(kinds.flatMap((kind) => Array.from({ length: processes }, () => kind)), async (kind, dir) => {
     const { total, requests, seconds } = await counted(kind.env, kind.path, dir, async (url) => { await autocannon({ url, connections: 8, amount: COUNTED, timeout: CALLGRIND_TIMEOUT }) })
+    // llhttp's callback is looked up by name: a Node.js build without that symbol counts nothing.
+    if (requests === 0) throw new Error(`${kind.label}: no call to llhttp__on_message_complete counted`)
     const result = results.get(kind.label)
     result.counts.push(total / requests)
     result.seconds.push(seconds)
