@@ -271,7 +271,7 @@ function clockWork () {
   const requestOnly = median(pluginRoute.counts) - underCallgrind
   const rps = comparisons.find((c) => c.label.startsWith('an application route: app with')).a
   return `
-**Work by the clock, not per request.** Idle for ${IDLE_SECONDS} s after the same warm-up (${idle[0].perSecond.length} processes each,
+**Work by the clock, not per request.** Idle for ${IDLE_SECONDS} s after the same warm-up, once the server has gone idle (${idle[0].perSecond.length} processes each,
 averaged), a plain app runs ${fmt(plain)} instructions a second and the app with the plugin
 ${fmt(withPlugin)}: most of it is @fastify/under-pressure's event-loop histogram, which its sample
 once a second reads (\`hdr_mean\` walks every bucket) and clears (\`memset\`), and the histogram's
@@ -325,7 +325,7 @@ ${instructions === undefined
   ? 'Instructions per request: skipped (valgrind is not installed).\n'
   : `Instructions per request, counted by valgrind's callgrind (bench/instructions.mjs): each server runs
 under callgrind, ${instructions[0].counts.length} processes per row; counting starts after ${CALLGRIND_WARMUP_RUNS} warm-up runs of
-${fmt(WARMUP)} requests, each on fresh connections, once the server is idle again, and covers a run of ${fmt(COUNTED)}
+${fmt(WARMUP)} requests, each on fresh connections, and covers a run of ${fmt(COUNTED)}
 requests (8 connections); the count is divided by the requests the server parsed meanwhile (calls to
 llhttp's message-complete callback). Checks are not run meanwhile (their cost is per second, not per
 request). Unlike req/s, a count does not move with what else the machine does; it moves with what
