@@ -9,6 +9,7 @@ import os from 'node:os'
 import { profile } from './profile.mjs'
 import { startServer as startServerProcess } from './server-process.mjs'
 import { lintBench } from './lint.mjs'
+import { available as perfAvailable, fastPathBench } from './fast-path.mjs'
 import { available as callgrindAvailable, COUNTED, IDLE_SECONDS, idleBench, instructionsBench, WARMUP, WARMUP_RUNS as CALLGRIND_WARMUP_RUNS } from './instructions.mjs'
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 7)
@@ -231,6 +232,15 @@ const instructions = callgrindAvailable() ? await instructionsBench(instructionK
 const idle = callgrindAvailable()
   ? await idleBench([{ label: 'a plain app', env: kinds.bare }, { label: 'the app with the plugin and 5 checks (checks paused)', env: kinds.plugin }])
   : undefined
+process.stderr.write('fast path\n')
+const FAST_PATH_PROCESSES = 6
+const fastPath = perfAvailable()
+  ? await fastPathBench([
+    { label: 'a plain app', env: kinds.bare },
+    { label: 'a plain app, a full garbage collection from a timer each second', env: { ...kinds.bare, FULL_GC_EVERY_SECOND: '1' }, nodeArgs: ['--expose-gc'] },
+    { label: 'the app with the plugin and 5 checks', env: kinds.plugin }
+  ], FAST_PATH_PROCESSES)
+  : undefined
 process.stderr.write('profile\n')
 // What the plugin's own code costs on an application route: its functions' share of the samples.
 const PROFILE_SECONDS = 5
@@ -341,6 +351,29 @@ ${instructions.map((row) => {
 ${idle === undefined ? '' : clockWork()}`}
 What was found, and removed:
 
+- **Node's \`nextTick\` thrown off its fast path by the checks' garbage.** Natively (not under
+  callgrind), the app with the plugin often served an application route 5 to 13% slower than the
+  plain app. \`perf record\` of both processes under the same load put the difference in V8's
+  runtime: \`Runtime_DefineKeyedOwnPropertyInLiteral\` and map migrations, called from every
+  function that inlines \`process.nextTick\` (\`endReadable\`, \`onwrite\`, \`emitReadable\`...).
+  \`nextTick\` builds each tick as an object literal with computed symbol keys; V8 (Node 20, 22
+  and 24) holds the literal's hidden classes in that feedback weakly, and a full garbage collection run
+  while no tick is alive (from a timer: ticks are all drained by then) collects them: the next
+  tick gets new ones, and V8 turns the feedback megamorphic for the life of the process. Any app
+  can fall into it; the checks' background work made such a collection likely: before the fix, in
+  one trial, 5 of 6 processes with the plugin showed it after the warm-up, 0 of 6 plain apps (1 of
+  4 with neither checks nor the liveness check). The plugin now holds one tick object while the
+  app is open (lib/tick-shape.ts), which keeps those classes alive (in the same trial: 0 of 6 with
+  the plugin, and 0 of 4 plain apps with forced collections once they held one too).
+${fastPath === undefined
+  ? '  In this run: not measured (perf is not available).'
+  : `  In this run (bench/fast-path.mjs: ${FAST_PATH_PROCESSES} fresh processes each, warmed up as above, then
+  sampled by \`perf record\` under load; on the slow path when the runtime function has at least
+  0.2% of the samples): ${fastPath.map((row) => `${row.label}, ${row.slow} of ${row.shares.length}`).join('; ')}.`}
+  test/tick-shape.test.ts reads V8's feedback for the literal
+  (\`%DebugPrint\`) after such collections: monomorphic with the plugin, megamorphic without it.
+  It can only keep what is still fast when the plugin registers: code that runs earlier and falls
+  into it (tap's process-info hook does) leaves nothing to keep.
 - **The compiler, counted as the route.** Callgrind counts every thread. With one warm-up run of
   20,000 requests, V8 was still recompiling Node's connection setup, which the counted run's fresh
   sockets deoptimized: TurboFan's passes made up about 40% of a count, and processes of one kind
@@ -376,8 +409,9 @@ What was found, and removed:
   called from Node's own \`process.nextTick\`, whose tick object is a literal with computed symbol
   keys; V8's feedback for that literal had turned megamorphic during startup (seen with
   \`%DebugPrint(process.nextTick)\`). Without the schemas, 0 of 7 processes showed it in the same
-  trial. It is decided per process during startup, in plain apps too (the instruction counts above
-  can show it in any row): that, not the code measured, is most of the spread between pairs.
+  trial. It is the same megamorphic feedback as in the first point: a full collection at the wrong
+  moment, which the startup's extra garbage made likely; plain apps can show it too (the
+  instruction counts above can show it in any row).
 - **Every check run recomputed the probes' answers.** Each result invalidated every cached
   answer, so with 200 checks running every second a probe could recompute a 200-check report 200
   times a second. A run now invalidates the probe answers only when what they show changes (a

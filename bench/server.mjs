@@ -6,6 +6,8 @@
 //   terminus        the same app with @godaddy/terminus's /readyz running the same checks
 //   shutdown        the plugin with signal handling, for SIGTERM-to-exit
 // Every check is a 1 ms round trip to a pretend dependency; /queries counts them.
+// FULL_GC_EVERY_SECOND=1 (with node --expose-gc): a full garbage collection from a timer each
+// second, the kind of collection that puts nextTick on V8's slow path (lib/tick-shape.ts).
 import Fastify from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -23,13 +25,16 @@ if (mode === 'plugin' || mode === 'shutdown') {
     shutdownDelay: 0,
     checkInterval: Number(process.env.CHECK_INTERVAL ?? 1000),
     // OPENAPI=1: the probes documented, with their querystring and params schemas.
-    openapi: process.env.OPENAPI === '1'
+    openapi: process.env.OPENAPI === '1',
+    ...(process.env.LIVENESS === '0' ? { liveness: false } : {})
   })
   for (let i = 0; i < checks; i++) app.health.check(`dep-${i}`, dependency)
 } else if (mode === 'under-pressure') {
   const { default: underPressure } = await import('@fastify/under-pressure')
   await app.register(underPressure, { exposeStatusRoute: '/status', healthCheck: async () => { await allChecks(); return true } })
 }
+
+if (process.env.FULL_GC_EVERY_SECOND === '1') setInterval(() => globalThis.gc(), 1000).unref()
 
 app.get('/bare', async () => ({ status: 'pass' }))
 app.get('/', async () => ({ hello: 'world' }))

@@ -5,11 +5,14 @@ import { registerEventLoopCheck } from './liveness'
 import { resolveOptions, type ZeroDowntimeOptions } from './options'
 import { registerRoutes } from './routes'
 import { joinProcess } from './signals'
+import { TickShapeHold } from './tick-shape'
 
 export const EVENT_LOOP_CHECK = 'eventloop'
 
 export async function plugin (fastify: FastifyInstance, input: ZeroDowntimeOptions): Promise<void> {
   const options = resolveOptions(input)
+  // Keeps Node's nextTick on its fast path despite the checks' garbage (lib/tick-shape.ts).
+  const tickShape = new TickShapeHold()
   const health = new Health(fastify, options, detectLaunchers())
   fastify.decorate('health', health.api())
 
@@ -22,5 +25,5 @@ export async function plugin (fastify: FastifyInstance, input: ZeroDowntimeOptio
   let listening = false
   fastify.addHook('onListen', async () => { listening = true; if (health.state === 'ready') membership.ready() })
   health.onStateChange((state) => { if (state === 'ready' && listening) membership.ready() })
-  health.attach(membership.leave)
+  health.attach(() => { membership.leave(); tickShape.release() })
 }

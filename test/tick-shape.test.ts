@@ -1,0 +1,42 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+
+// V8's feedback for the object literal that process.nextTick builds, after full collections run
+// from a timer (lib/tick-shape.ts tells why it matters). In a process of its own, running the
+// built package, without the test runner's loader or coverage.
+async function tickLiteralFeedback (withPlugin: boolean): Promise<string[]> {
+  const { NODE_V8_COVERAGE, NODE_OPTIONS, ...env } = process.env
+  // V8 prints with C's stdio: to a file, which takes every byte (a pipe set non-blocking by Node
+  // may not).
+  const output = join(mkdtempSync(join(tmpdir(), 'zd-tick-')), 'feedback.txt')
+  const fd = openSync(output, 'w')
+  // Through env(1): tap wraps spawn and puts its process-info hook back into NODE_OPTIONS, and that
+  // hook's own startup work already turns the literal megamorphic.
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--allow-natives-syntax', '--expose-gc', join(__dirname, 'fixtures', 'tick-shape.mjs')], {
+    env: { ...env, WITH_PLUGIN: withPlugin ? '1' : '0' },
+    stdio: ['ignore', fd, 'inherit']
+  })
+  closeSync(fd)
+  const [code] = await once(child, 'exit')
+  if (code !== 0) throw new Error(`tick-shape fixture exited ${String(code)}`)
+  const out = readFileSync(output, 'utf8')
+  rmSync(dirname(output), { recursive: true })
+  return [...out.matchAll(/slot #\d+ DefineKeyedOwnPropertyInLiteral (\w+)/g)].map((match) => match[1] as string)
+}
+
+t.test('nextTick keeps its fast path in an app with the plugin, after full collections from a timer', async (t) => {
+  const states = await tickLiteralFeedback(true)
+  t.ok(states.length >= 4, `V8 shows the tick literal's feedback slots (${states.join(', ')})`)
+  t.same(states.filter((state) => state !== 'MONOMORPHIC'), [], 'every slot monomorphic')
+})
+
+// The control: the same app without the plugin falls off the fast path (Node 20, 22 and 24); if it
+// did not, the test above would prove nothing.
+t.test('without the plugin, the same collections turn the literal megamorphic', async (t) => {
+  const states = await tickLiteralFeedback(false)
+  t.ok(states.includes('MEGAMORPHIC'), `slots: ${states.join(', ')}`)
+})
