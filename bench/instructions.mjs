@@ -146,9 +146,16 @@ export const IDLE_SECONDS = 10
 export async function idleBench (kinds, processes = 2) {
   const results = new Map(kinds.map((kind) => [kind.label, []]))
   await twoAtATime(kinds.flatMap((kind) => Array.from({ length: processes }, () => kind)), async (kind, dir) => {
-    const { total, requests, seconds } = await counted(kind.env, '/', dir, async () => { await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000)) }, { settle: true })
-    // A few may be the bench's own polling finishing; thousands would be a backlog counted as idle.
-    if (requests > 10) throw new Error(`${kind.label}: ${requests} requests served while idle`)
+    const idle = async () => await counted(kind.env, '/', dir, async () => { await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000)) }, { settle: true })
+    // A few may be the bench's own polling finishing; thousands are a backlog of the warm-up that
+    // the server, paused a while under callgrind, had not yet read when it looked idle (seen once
+    // with 2,257): that process is not idle, so another one is measured in its place.
+    let { total, requests, seconds } = await idle()
+    for (let retry = 1; requests > 10; retry++) {
+      if (retry > 3) throw new Error(`${kind.label}: ${requests} requests served while idle, in 4 processes in a row`)
+      process.stderr.write(`  ${kind.label}: ${requests} requests served while idle; another process\n`)
+      ;({ total, requests, seconds } = await idle())
+    }
     results.get(kind.label).push(total / seconds)
     process.stderr.write(`  ${kind.label} idle: ${Math.round(total / seconds)} instructions/s\n`)
   })

@@ -1,25 +1,17 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-
-function withoutCoverage (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { NODE_V8_COVERAGE, NODE_OPTIONS, ...rest } = env
-  return rest
-}
+import { spawnPlainNode } from './lib/process'
 
 // The examples run as users run them: against the built package (npm test builds first).
 t.test('examples/basic: serves, answers the probes, shuts down cleanly on SIGTERM', async (t) => {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'examples', 'basic', 'server.mjs')], {
-    // Examples are not library code: left out of the coverage report.
-    env: { ...withoutCoverage(process.env), PORT: '0', SHUTDOWN_DELAY: '100' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
+  // Examples are not library code: left out of the coverage report.
+  const child = spawnPlainNode([join(__dirname, '..', 'examples', 'basic', 'server.mjs')], { PORT: '0', SHUTDOWN_DELAY: '100' }, ['ignore', 'pipe', 'inherit'])
   t.teardown(() => { child.kill('SIGKILL') })
   const lines: Array<{ msg?: string }> = []
   const listening = new Promise<string>((resolve) => {
-    createInterface({ input: child.stdout }).on('line', (text) => {
+    createInterface({ input: child.stdout! }).on('line', (text) => {
       const line = JSON.parse(text)
       lines.push(line)
       const match = /^Server listening at (http:\/\/127\.0\.0\.1:\d+)$/.exec(line.msg ?? '')
@@ -38,12 +30,9 @@ t.test('examples/basic: serves, answers the probes, shuts down cleanly on SIGTER
 })
 
 t.test('examples/metrics: a Prometheus scrape of the plugin\'s metrics, through the OpenTelemetry SDK', async (t) => {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'examples', 'metrics', 'server.mjs')], {
-    env: { ...withoutCoverage(process.env), PORT: '0', LOG_LEVEL: 'warn', SHUTDOWN_DELAY: '0' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
+  const child = spawnPlainNode([join(__dirname, '..', 'examples', 'metrics', 'server.mjs')], { PORT: '0', LOG_LEVEL: 'warn', SHUTDOWN_DELAY: '0' }, ['ignore', 'pipe', 'inherit'])
   t.teardown(() => { child.kill('SIGKILL') })
-  const [base] = await once(createInterface({ input: child.stdout }), 'line') as [string]
+  const [base] = await once(createInterface({ input: child.stdout! }), 'line') as [string]
   while ((await fetch(`${base}/readyz`)).status !== 200) await new Promise((resolve) => setImmediate(resolve))
   for (let i = 0; i < 3; i++) await fetch(`${base}/jobs`, { method: 'POST' })
   const scrape = await fetch(`${base}/metrics`)

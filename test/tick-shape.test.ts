@@ -1,25 +1,20 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { spawnPlainNode } from './lib/process'
 
 // V8's feedback for the object literal that process.nextTick builds, after full collections run
 // from a timer (lib/tick-shape.ts tells why it matters). In a process of its own, running the
 // built package, without the test runner's loader or coverage.
 async function tickLiteralFeedback (withPlugin: boolean): Promise<string[]> {
-  const { NODE_V8_COVERAGE, NODE_OPTIONS, ...env } = process.env
   // V8 prints with C's stdio: to a file, which takes every byte (a pipe set non-blocking by Node
   // may not).
   const output = join(mkdtempSync(join(tmpdir(), 'zd-tick-')), 'feedback.txt')
   const fd = openSync(output, 'w')
-  // Through env(1): tap wraps spawn and puts its process-info hook back into NODE_OPTIONS, and that
-  // hook's own startup work already turns the literal megamorphic.
-  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--allow-natives-syntax', '--expose-gc', join(__dirname, 'fixtures', 'tick-shape.mjs')], {
-    env: { ...env, WITH_PLUGIN: withPlugin ? '1' : '0' },
-    stdio: ['ignore', fd, 'inherit']
-  })
+  // Without tap's process-info hook, whose own startup work already turns the literal megamorphic.
+  const child = spawnPlainNode(['--allow-natives-syntax', '--expose-gc', join(__dirname, 'fixtures', 'tick-shape.mjs')], { WITH_PLUGIN: withPlugin ? '1' : '0' }, ['ignore', fd, 'inherit'])
   closeSync(fd)
   const [code] = await once(child, 'exit')
   if (code !== 0) throw new Error(`tick-shape fixture exited ${String(code)}`)

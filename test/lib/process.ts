@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
@@ -49,4 +49,14 @@ export async function spawnFixture (t: { teardown: (fn: () => unknown) => void }
   const listening = await waitFor(started)
   const port = Number(/:(\d+)$/.exec(String(listening.msg))?.[1] ?? 0)
   return { child, port, lines, waitFor, exited, stderr: () => stderr }
+}
+
+/**
+ * Node as users run it, without the test runner: no coverage, and, through env(1), without tap's
+ * process-info hook, which tap's wrapped spawn would put back into NODE_OPTIONS (and whose own
+ * startup work changes what V8 does: test/tick-shape.test.ts).
+ */
+export function spawnPlainNode (args: string[], env: Record<string, string>, stdio: StdioOptions): ChildProcess {
+  const { NODE_V8_COVERAGE, NODE_OPTIONS, ...rest } = process.env
+  return spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], { env: { ...rest, ...env }, stdio })
 }
