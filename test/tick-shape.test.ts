@@ -29,9 +29,11 @@ t.test('nextTick keeps its fast path in an app with the plugin, after full colle
   t.same(states.filter((state) => state !== 'MONOMORPHIC'), [], 'every slot monomorphic')
 })
 
-// The control: the same app without the plugin falls off the fast path (Node 20, 22 and 24); if it
-// did not, the test above would prove nothing.
+// The control: the same app without the plugin falls off the fast path; if it did not, the test
+// above would prove nothing. On Node 20 and 22 every process falls; on Node 24 most do (5 of 6 in
+// one trial, with these ten rounds of collections), so up to five processes are tried.
 t.test('without the plugin, the same collections turn the literal megamorphic', async (t) => {
-  const states = await tickLiteralFeedback(false)
-  t.ok(states.includes('MEGAMORPHIC'), `slots: ${states.join(', ')}`)
+  const tried: string[][] = []
+  while (tried.length < 5 && !(tried.at(-1)?.includes('MEGAMORPHIC') ?? false)) tried.push(await tickLiteralFeedback(false))
+  t.ok(tried.at(-1)?.includes('MEGAMORPHIC'), `slots in the last of ${tried.length} processes: ${tried.at(-1)?.join(', ')}`)
 })
