@@ -20,7 +20,7 @@ async function slowPathShare (env, nodeArgs, dir) {
     const load = async (duration) => await autocannon({ url: `${server.url}/`, connections: 32, duration })
     for (let run = 0; run < 3; run++) await load(1)
     const data = join(dir, 'perf.data')
-    const perf = spawn('perf', ['record', '-F', '999', '-o', data, '-p', String(server.child.pid)], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const perf = spawn('perf', ['record', '-F', '999', '-o', data, '-p', String(server.child.pid)], { stdio: 'ignore' })
     // perf tells nothing when it has attached: a moment for it before the load.
     await new Promise((resolve) => setTimeout(resolve, 300))
     await load(2)
