@@ -90,10 +90,15 @@ export class Health implements ZeroDowntimeHealth {
 
   /**
    * A probe's answer, computed once per change of what it depends on (lib/answers.ts): check
-   * statuses and reasons, or, with `everyRun`, also each run's time, duration and observed value.
+   * statuses and reasons, the lifecycle.
    */
-  answer (key: string, compute: () => Answer, { everyRun = false } = {}): Answer {
-    return (everyRun ? this.#everyRunAnswers : this.#answers).get(key, compute)
+  answer (key: string, compute: () => Answer): Answer {
+    return this.#answers.get(key, compute)
+  }
+
+  /** An answer that also shows each run's time, duration and observed value (`/health`). */
+  answerOfLastRuns (key: string, compute: () => Answer): Answer {
+    return this.#everyRunAnswers.get(key, compute)
   }
 
   #invalidateAnswers (): void {

@@ -16,6 +16,7 @@ const WITHHELD = 'reason withheld'
 const neverShed = (): undefined => undefined
 
 const JSON_TYPE = 'application/json; charset=utf-8'
+const HEALTH_TYPE = 'application/health+json; charset=utf-8'
 
 function probeAnswer (probe: Probe, report: ProbeReport, verbose: boolean, showReasons: boolean): Answer {
   const statusCode = report.status === 'fail' ? 503 : 200
@@ -40,7 +41,7 @@ function healthAnswer (health: Health, showOutput: boolean): Answer {
     if (showOutput && reason !== undefined) entry.output = reason
     checks[check.name] = [entry]
   }
-  return { statusCode: status === 'fail' ? 503 : 200, contentType: 'application/health+json', body: JSON.stringify({ status, checks }) }
+  return { statusCode: status === 'fail' ? 503 : 200, contentType: HEALTH_TYPE, body: JSON.stringify({ status, checks }) }
 }
 
 /** kube-apiserver's verbose format: `[+]name ok`, `[-]name failed: reason`, then the verdict. */
@@ -81,8 +82,9 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
 
   function send (reply: FastifyReply, answer: Answer): FastifyReply {
     // A string with its content type goes out as it is: serialized once, when it was computed.
-    // header() twice rather than headers({...}): no object to build and walk on every probe.
-    return reply.code(answer.statusCode).header('cache-control', 'no-store').header('content-type', answer.contentType).send(answer.body)
+    // header() and type() rather than headers({...}): no object to build and walk on every probe, and
+    // type() stores its value as it is (header() lowercases its name first).
+    return reply.code(answer.statusCode).header('cache-control', 'no-store').type(answer.contentType).send(answer.body)
   }
 
   // The three answers a probe path can give, by cache key.
@@ -138,15 +140,18 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
   }
 
   if (options.routes.health !== false) {
+    // Made once: a probe allocates nothing to find its answer.
+    const computeHealth = [false, true].map((showOutput) => () => healthAnswer(health, showOutput))
+    const sendHealth = (reply: FastifyReply, showOutput: boolean): FastifyReply =>
+      send(reply, showOutput ? health.answerOfLastRuns('health:details', computeHealth[1]) : health.answerOfLastRuns('health', computeHealth[0]))
     fastify.route({
       ...common,
       url: options.routes.health,
       schema: healthSchema(options.openapi),
       handler: (request, reply) => {
-        const answer = (showOutput: boolean): void => { send(reply, health.answer(showOutput ? 'health:details' : 'health', () => healthAnswer(health, showOutput), { everyRun: true })) }
         // Only authorize() needs a wait.
-        if (options.details !== 'authorized') return answer(options.details === 'always')
-        return detailsAllowed(request).then(answer)
+        if (options.details !== 'authorized') return sendHealth(reply, options.details === 'always')
+        return detailsAllowed(request).then((allowed) => sendHealth(reply, allowed))
       }
     })
   }

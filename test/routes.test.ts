@@ -73,7 +73,8 @@ t.test('/health answers application/health+json with every check', async (t) => 
   const { app, setCacheUp } = await withChecks(t)
   const res = await get(app, '/health')
   t.equal(res.status, 200)
-  t.match(res.headers['content-type'], /^application\/health\+json/)
+  // With its charset: Fastify would otherwise parse the type and append one on every request.
+  t.equal(res.headers['content-type'], 'application/health+json; charset=utf-8')
   t.equal(res.headers['cache-control'], 'no-store')
   const body = JSON.parse(res.body)
   t.equal(body.status, 'warn')
