@@ -134,7 +134,12 @@ export async function instructionsBench (kinds, processes = 3) {
     result.requests.push(requests)
     process.stderr.write(`  ${kind.label}: ${Math.round(total / requests)} instructions/request (${requests} requests)\n`)
   })
-  return kinds.map((kind) => ({ ...kind, ...results.get(kind.label), counts: results.get(kind.label).counts.sort((a, b) => a - b) }))
+  // Sorted by count, each process's seconds and requests kept beside its count.
+  return kinds.map((kind) => {
+    const { counts, seconds, requests } = results.get(kind.label)
+    const order = counts.map((_count, i) => i).sort((a, b) => counts[a] - counts[b])
+    return { ...kind, counts: order.map((i) => counts[i]), seconds: order.map((i) => seconds[i]), requests: order.map((i) => requests[i]) }
+  })
 }
 
 export const IDLE_SECONDS = 10
