@@ -18,6 +18,11 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 7)
 // that (in one trial of 5 pairs each, the noise-floor comparison, A against A, strayed 0.74-1.08
 // over 3 rounds of 3 s and 0.92-1.03 over 9 rounds of 1 s, in the same time; full runs since have
 // shown 0.93-1.17 and 0.97-1.10: docs/benchmarks.md has the latest).
+// Not shorter than 1 s: autocannon ends a run on its one-second tick, whatever its duration or
+// amount (a 0.25 s run took 1.05 s, sending for the first quarter only). On this machine a
+// server's CPU time per request moved up to 2x from one second to the next in one full run (630
+// rounds: req/s followed it, correlation -0.95; the two measurements of a round, back to back,
+// correlated only 0.53), so a round's ratio is loose, and the pairs' medians carry the result.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9)
 const DURATION = Number(process.env.BENCH_DURATION ?? 1)
 // Warm-up runs of 1 s per side, each with fresh connections (bench/instructions.mjs tells why).
@@ -217,15 +222,16 @@ if (process.env.BENCH_ONLY !== undefined) {
   process.exit(0)
 }
 process.stderr.write('instructions per request (callgrind)\n')
+// `baseline`: the id of the row a row is compared with.
 const instructionKinds = [
-  { label: 'a bare route in a plain app (`/bare`)', env: kinds.bare, path: '/bare' },
-  { label: 'an application route in a plain app (`/`)', env: kinds.bare, path: '/' },
-  { label: 'the same route, app with the plugin and 5 checks (`/`)', env: kinds.plugin, path: '/', baseline: 1 },
-  { label: '`/readyz`, 5 checks', env: kinds.plugin, path: '/readyz', baseline: 0 },
-  { label: '`/livez`', env: kinds.plugin, path: '/livez', baseline: 0 },
-  { label: '`/health`, 5 checks', env: kinds.plugin, path: '/health', baseline: 0 },
-  { label: '`/readyz?verbose`, 5 checks', env: kinds.plugin, path: '/readyz?verbose', baseline: 0 },
-  { label: '`/readyz`, 200 checks', env: kinds.plugin200, path: '/readyz', baseline: 3 }
+  { id: 'bare', label: 'a bare route in a plain app (`/bare`)', env: kinds.bare, path: '/bare' },
+  { id: 'plainRoute', label: 'an application route in a plain app (`/`)', env: kinds.bare, path: '/' },
+  { id: 'pluginRoute', label: 'the same route, app with the plugin and 5 checks (`/`)', env: kinds.plugin, path: '/', baseline: 'plainRoute' },
+  { id: 'readyz', label: '`/readyz`, 5 checks', env: kinds.plugin, path: '/readyz', baseline: 'bare' },
+  { id: 'livez', label: '`/livez`', env: kinds.plugin, path: '/livez', baseline: 'bare' },
+  { id: 'health', label: '`/health`, 5 checks', env: kinds.plugin, path: '/health', baseline: 'bare' },
+  { id: 'verbose', label: '`/readyz?verbose`, 5 checks', env: kinds.plugin, path: '/readyz?verbose', baseline: 'bare' },
+  { id: 'readyz200', label: '`/readyz`, 200 checks', env: kinds.plugin200, path: '/readyz', baseline: 'readyz' }
 ]
 const instructions = callgrindAvailable() ? await instructionsBench(instructionKinds) : undefined
 // The plugin's clock-driven work (under-pressure's event-loop sampler), apart from any request.
@@ -257,6 +263,17 @@ const lint = await lintBench()
 
 const verdict = (ok) => ok ? 'met' : '**not met**'
 
+// How far a pair strayed from 1 when comparing a server with itself (the noise floor's row).
+const noiseFloor = comparisons.find((c) => c.label.startsWith('noise floor'))
+const noise = noiseFloor === undefined ? 0 : Math.max(1 - noiseFloor.low, noiseFloor.high - 1)
+
+/** A goal's verdict, and whether the ratio lies closer to the goal than chance alone can stray. */
+function goalVerdict ({ ratio, goal }) {
+  if (goal.min === undefined) return ''
+  const distance = Math.min(Math.abs(ratio - goal.min), Math.abs(ratio - (goal.max ?? Infinity)))
+  return verdict(ratio >= goal.min && ratio <= (goal.max ?? Infinity)) + (distance < noise ? ' (within the noise floor of the goal: unsettled)' : '')
+}
+
 /** Processes counting over 1.5 times their row's lowest, plain app and app with the plugin apart. */
 function outlierCount () {
   const count = (plain) => {
@@ -283,18 +300,20 @@ function requestOnlyCounts (row) {
   return row.counts.map((count, i) => count - (withPlugin - plain) * row.seconds[i] / row.requests[i]).sort((a, b) => a - b)
 }
 
+const instructionRow = (id) => instructions.find((row) => row.id === id)
+
 /** The ratio of a row to its baseline, as counted, or without the work by the clock. */
 function instructionRatio (row, counts = (r) => r.counts) {
-  return median(counts(instructions[row.baseline])) / median(counts(row))
+  return median(counts(instructionRow(row.baseline))) / median(counts(row))
 }
 
 function clockWork () {
   const [plain, withPlugin] = idlePerSecond()
   const background = withPlugin - plain
-  const pluginRoute = instructions[2]
+  const pluginRoute = instructionRow('pluginRoute')
   const windowSeconds = median(pluginRoute.seconds)
   const underCallgrind = median(pluginRoute.seconds.map((seconds, i) => background * seconds / pluginRoute.requests[i]))
-  const plainRoute = median(instructions[1].counts)
+  const plainRoute = median(instructionRow('plainRoute').counts)
   const requestOnly = median(requestOnlyCounts(pluginRoute))
   const rps = comparisons.find((c) => c.label.startsWith('an application route: app with')).a
   return `
@@ -327,7 +346,7 @@ servers, so absolute figures are low; the ratios are the point.
 
 | benchmark | req/s | ratio | spread | CPU/request (µs) | ratio by CPU | goal | | dependency queries per ${DURATION} s of load |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-${comparisons.map((c) => `| ${c.label} | ${fmt(c.a)} vs ${fmt(c.b)} | **${c.ratio.toFixed(3)}×** | ${c.low.toFixed(2)} to ${c.high.toFixed(2)} | ${c.cpuA.toFixed(1)} vs ${c.cpuB.toFixed(1)} | ${c.cpuRatio.toFixed(3)}× | ${goalText(c.goal)} | ${c.goal.min === undefined ? '' : verdict(c.ratio >= c.goal.min && c.ratio <= (c.goal.max ?? Infinity))} | ${fmt(c.queriesA)} |`).join('\n')}
+${comparisons.map((c) => `| ${c.label} | ${fmt(c.a)} vs ${fmt(c.b)} | **${c.ratio.toFixed(3)}×** | ${c.low.toFixed(2)} to ${c.high.toFixed(2)} | ${c.cpuA.toFixed(1)} vs ${c.cpuB.toFixed(1)} | ${c.cpuRatio.toFixed(3)}× | ${goalText(c.goal)} | ${goalVerdict(c)} | ${fmt(c.queriesA)} |`).join('\n')}
 
 | benchmark | result | goal | |
 | --- | --- | --- | --- |
@@ -361,7 +380,7 @@ V8 decided in that process, hence several processes, each one's count shown.
 | server and route | instructions per request (median) | each process | ratio to the baseline | the same without the work by the clock |
 | --- | --- | --- | --- | --- |
 ${instructions.map((row) => {
-  const ratios = row.baseline === undefined ? '| | |' : `| ${instructionRatio(row).toFixed(3)}× (vs ${instructions[row.baseline].label}) | ${idle === undefined ? '' : `${instructionRatio(row, requestOnlyCounts).toFixed(3)}×`} |`
+  const ratios = row.baseline === undefined ? '| | |' : `| ${instructionRatio(row).toFixed(3)}× (vs ${instructionRow(row.baseline).label}) | ${idle === undefined ? '' : `${instructionRatio(row, requestOnlyCounts).toFixed(3)}×`} |`
   return `| ${row.label} | **${fmt(median(row.counts))}** | ${row.counts.map(fmt).join(', ')} ${ratios}`
 }).join('\n')}
 ${idle === undefined ? '' : clockWork()}`}
