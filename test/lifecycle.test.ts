@@ -2,8 +2,9 @@ import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Agent, request, type IncomingMessage } from 'node:http'
 import { connect } from 'node:net'
+import { PassThrough } from 'node:stream'
 import { once } from 'node:events'
-import { build, get, logCollector, until } from './lib/helpers'
+import { build, get, logCollector, until, type TestContext } from './lib/helpers'
 import zeroDowntime = require('../lib/index')
 import { ConnectionTracker } from '../lib/connections'
 
@@ -20,6 +21,36 @@ function recordStates (app: { health: zeroDowntime.ZeroDowntimeHealth }): Array<
   const seen: Array<[State, State]> = []
   app.health.onStateChange((state, previous) => { seen.push([previous, state]) })
   return seen
+}
+
+/**
+ * Two requests held in their handler until released, pipelined on one raw socket: `send()` writes
+ * both at once (Node answers them in order, the second queued); `responses()` splits what came back.
+ */
+async function heldPipeline (t: TestContext, app: FastifyInstance): Promise<{ send: () => void, arrived: Promise<void>, release: (n: string) => Promise<void>, ended: Promise<unknown>, responses: () => string[] }> {
+  const releases = new Map<string, () => void>()
+  let bothArrived: () => void = () => {}
+  const arrived = new Promise<void>((resolve) => { bothArrived = resolve })
+  app.get('/held/:n', async (request) => {
+    const { n } = request.params as { n: string }
+    await new Promise<void>((resolve) => { releases.set(n, resolve); if (releases.size === 2) bothArrived() })
+    return `held ${n}`
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const socket = connect(port, '127.0.0.1')
+  t.teardown(() => socket.destroy())
+  await once(socket, 'connect')
+  let received = ''
+  socket.setEncoding('utf8').on('data', (chunk: string) => { received += chunk })
+  return {
+    send: () => { socket.write('GET /held/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /held/2 HTTP/1.1\r\nHost: x\r\n\r\n') },
+    arrived,
+    // Resolves once that response has come back.
+    release: async (n) => { releases.get(n)?.(); await until(() => received.includes(`held ${n}`), `response ${n}`) },
+    ended: once(socket, 'end'),
+    responses: () => received.split(/(?=HTTP\/1\.1 )/)
+  }
 }
 
 t.test('states move starting -> ready -> draining -> closing -> closed, each logged once', async (t) => {
@@ -352,35 +383,60 @@ t.test('responses in flight when draining begins say Connection: close too', asy
 
 t.test('pipelined requests in flight when draining begins: only the last response says Connection: close, none is dropped', async (t) => {
   const app = await build(t, { shutdownDelay: 0 })
-  const releases = new Map<string, () => void>()
-  let bothArrived: () => void = () => {}
-  const arrived = new Promise<void>((resolve) => { bothArrived = resolve })
-  app.get('/held/:n', async (request) => {
-    const { n } = request.params as { n: string }
-    await new Promise<void>((resolve) => { releases.set(n, resolve); if (releases.size === 2) bothArrived() })
-    return `held ${n}`
-  })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as { port: number }
-  const socket = connect(port, '127.0.0.1')
-  t.teardown(() => socket.destroy())
-  let received = ''
-  socket.setEncoding('utf8').on('data', (chunk: string) => { received += chunk })
-  const ended = once(socket, 'end')
-  // Two requests in one write: Node answers them in order on the one socket, the second queued.
-  socket.write('GET /held/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /held/2 HTTP/1.1\r\nHost: x\r\n\r\n')
-  await arrived
+  const pipeline = await heldPipeline(t, app)
+  pipeline.send()
+  await pipeline.arrived
   const done = app.health.shutdown()
   await stateReached(app, 'closing')
-  releases.get('1')?.()
-  await until(() => received.includes('held 1'), 'the first response')
-  releases.get('2')?.()
-  await ended
-  const responses = received.split(/(?=HTTP\/1\.1 )/)
+  await pipeline.release('1')
+  await pipeline.release('2')
+  await pipeline.ended
+  const responses = pipeline.responses()
   t.equal(responses.length, 2, 'both pipelined requests were answered')
   t.match(responses[0], /^HTTP\/1\.1 200[^]*\r\nconnection: keep-alive\r\n[^]*held 1$/i, 'the first keeps the connection: the second is still to be answered on it')
   t.match(responses[1], /^HTTP\/1\.1 200[^]*\r\nconnection: close\r\n[^]*held 2$/i, 'the last tells the client to leave')
   t.same(await done, { clean: true, problems: [] }, 'the server closed the connection after the last response: nothing was cut')
+})
+
+t.test('pipelined requests that arrive while draining: the earlier response stops saying Connection: close, the last says it, none is dropped', async (t) => {
+  const app = await build(t, { shutdownDelay: 300 })
+  const pipeline = await heldPipeline(t, app)
+  const done = app.health.shutdown()
+  await stateReached(app, 'draining')
+  // The first is told to say close as it arrives; the second, pipelined behind it, takes that over.
+  pipeline.send()
+  await pipeline.arrived
+  await pipeline.release('1')
+  await pipeline.release('2')
+  await pipeline.ended
+  const responses = pipeline.responses()
+  t.equal(responses.length, 2, 'both pipelined requests were answered')
+  t.notMatch(responses[0], /\r\nconnection: close\r\n/i, 'the first does not close the connection under the second')
+  t.match(responses[1], /^HTTP\/1\.1 200[^]*\r\nconnection: close\r\n[^]*held 2$/i, 'the last tells the client to leave')
+  t.same(await done, { clean: true, problems: [] })
+})
+
+t.test('a response whose headers went out before draining: once it ends, its idle keep-alive socket is closed at once, not at drainTimeout', async (t) => {
+  const drainTimeout = 20000
+  const app = await build(t, { shutdownDelay: 0, drainTimeout })
+  const body = new PassThrough()
+  app.get('/stream', async (_request, reply) => reply.send(body))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const agent = new Agent({ keepAlive: true })
+  t.teardown(() => agent.destroy())
+  const response = new Promise<IncomingMessage>((resolve) => { request({ host: '127.0.0.1', port, path: '/stream', agent }, resolve).end() })
+  body.write('a')
+  const res = await response
+  t.equal(res.headers.connection, 'keep-alive', 'the headers went out before draining: they keep the connection')
+  res.resume()
+  const done = app.health.shutdown()
+  await stateReached(app, 'closing')
+  const ended = performance.now()
+  body.end('b')
+  t.same(await done, { clean: true, problems: [] })
+  // Left to Node, the idle socket would stay open until drainTimeout cut it (or keepAliveTimeout).
+  t.ok(performance.now() - ended < drainTimeout / 4, `closed ${Math.round(performance.now() - ended)} ms after the response ended, well before drainTimeout (${drainTimeout} ms)`)
 })
 
 t.test('until draining begins the plugin adds nothing to a request: no listener, no property on Node\'s request, response or socket', async (t) => {
