@@ -284,20 +284,19 @@ function outlierCount () {
   return `in this run ${count(true)} processes of the plain app, ${count(false)} with the plugin`
 }
 
-/**
- * The plugin's work by the clock, and what it weighs per request: under callgrind a counted window
- * lasts seconds, so it weighs far more there than at the req/s measured above.
- */
 const idlePerSecond = () => idle.map((kind) => kind.perSecond.reduce((sum, value) => sum + value) / kind.perSecond.length)
 
-/**
- * A row's counts without the plugin's work by the clock (the idle difference, prorated over each
- * window's seconds and requests); a plain app's row as it is.
- */
+/** The plugin's work by the clock in each process's counted window of a row, per request. */
+function clockWorkPerRequest (row) {
+  const [plain, withPlugin] = idlePerSecond()
+  return row.seconds.map((seconds, i) => (withPlugin - plain) * seconds / row.requests[i])
+}
+
+/** A row's counts without the plugin's work by the clock; a plain app's row as it is. */
 function requestOnlyCounts (row) {
   if (idle === undefined || row.env === kinds.bare) return row.counts
-  const [plain, withPlugin] = idlePerSecond()
-  return row.counts.map((count, i) => count - (withPlugin - plain) * row.seconds[i] / row.requests[i]).sort((a, b) => a - b)
+  const clock = clockWorkPerRequest(row)
+  return row.counts.map((count, i) => count - clock[i]).sort((a, b) => a - b)
 }
 
 const instructionRow = (id) => instructions.find((row) => row.id === id)
@@ -307,12 +306,16 @@ function instructionRatio (row, counts = (r) => r.counts) {
   return median(counts(instructionRow(row.baseline))) / median(counts(row))
 }
 
+/**
+ * The plugin's work by the clock, and what it weighs per request: under callgrind a counted window
+ * lasts seconds, so it weighs far more there than at the req/s measured above.
+ */
 function clockWork () {
   const [plain, withPlugin] = idlePerSecond()
   const background = withPlugin - plain
   const pluginRoute = instructionRow('pluginRoute')
   const windowSeconds = median(pluginRoute.seconds)
-  const underCallgrind = median(pluginRoute.seconds.map((seconds, i) => background * seconds / pluginRoute.requests[i]))
+  const underCallgrind = median(clockWorkPerRequest(pluginRoute))
   const plainRoute = median(instructionRow('plainRoute').counts)
   const requestOnly = median(requestOnlyCounts(pluginRoute))
   const rps = comparisons.find((c) => c.label.startsWith('an application route: app with')).a
