@@ -8,7 +8,7 @@ import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startServer } from './server-process.mjs'
+import { NATIVE_WARMUP_RUNS, startServer } from './server-process.mjs'
 
 const SLOW_PATH = 'Runtime_DefineKeyedOwnPropertyInLiteral'
 
@@ -18,7 +18,7 @@ async function slowPathShare (env, nodeArgs, dir) {
   const server = await startServer(env, { nodeArgs })
   try {
     const load = async (duration) => await autocannon({ url: `${server.url}/`, connections: 32, duration })
-    for (let run = 0; run < 3; run++) await load(1)
+    for (let run = 0; run < NATIVE_WARMUP_RUNS; run++) await load(1)
     const data = join(dir, 'perf.data')
     const perf = spawn('perf', ['record', '-F', '999', '-o', data, '-p', String(server.child.pid)], { stdio: 'ignore' })
     // perf tells nothing when it has attached: a moment for it before the load.

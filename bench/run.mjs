@@ -7,7 +7,7 @@ import { writeFileSync, readFileSync } from 'node:fs'
 import { request, Agent } from 'node:http'
 import os from 'node:os'
 import { profile } from './profile.mjs'
-import { startServer as startServerProcess } from './server-process.mjs'
+import { NATIVE_WARMUP_RUNS, startServer as startServerProcess } from './server-process.mjs'
 import { lintBench } from './lint.mjs'
 import { available as perfAvailable, fastPathBench } from './fast-path.mjs'
 import { available as callgrindAvailable, COUNTED, IDLE_SECONDS, idleBench, instructionsBench, WARMUP, WARMUP_RUNS as CALLGRIND_WARMUP_RUNS } from './instructions.mjs'
@@ -25,8 +25,6 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 7)
 // correlated only 0.53), so a round's ratio is loose, and the pairs' medians carry the result.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9)
 const DURATION = Number(process.env.BENCH_DURATION ?? 1)
-// Warm-up runs of 1 s per side, each with fresh connections (bench/instructions.mjs tells why).
-const WARMUP_RUNS = 3
 // SIGTERM-to-exit samples.
 const SHUTDOWN_RUNS = 9
 const CONNECTIONS = 32
@@ -72,7 +70,7 @@ async function sideBySide (label, a, b) {
   const results = { a: [], b: [] }
   // Warm both up before anything is counted: V8 keeps optimizing (and deoptimizing Node's
   // connection setup as new sockets arrive) through about three runs of fresh connections.
-  for (let run = 0; run < WARMUP_RUNS; run++) {
+  for (let run = 0; run < NATIVE_WARMUP_RUNS; run++) {
     await load(a.server, a.path, { duration: 1 })
     await load(b.server, b.path, { duration: 1 })
   }

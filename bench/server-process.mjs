@@ -4,6 +4,10 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 
+// Native warm-up: runs of 1 s of load, each with fresh connections, before anything is measured
+// (bench/instructions.mjs tells why), in the req/s comparisons and the fast-path check alike.
+export const NATIVE_WARMUP_RUNS = 3
+
 export async function startServer (env, { launcher = [], nodeArgs = [], stderr = 'inherit' } = {}) {
   const [command, ...args] = [...launcher, process.execPath, ...nodeArgs, new URL('server.mjs', import.meta.url).pathname]
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', stderr] })

@@ -11,7 +11,8 @@ export const EVENT_LOOP_CHECK = 'eventloop'
 
 export async function plugin (fastify: FastifyInstance, input: ZeroDowntimeOptions): Promise<void> {
   const options = resolveOptions(input)
-  // Keeps Node's nextTick on its fast path despite the checks' garbage (lib/tick-shape.ts).
+  // Keeps Node's nextTick on its fast path despite the checks' garbage (lib/tick-shape.ts); the
+  // closing callback below, which releases it, is also what keeps it alive until then.
   const tickShape = new TickShapeHold()
   const health = new Health(fastify, options, detectLaunchers())
   fastify.decorate('health', health.api())

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Agent, request, type IncomingMessage } from 'node:http'
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { PassThrough } from 'node:stream'
 import { once } from 'node:events'
 import { build, get, logCollector, until, type TestContext } from './lib/helpers'
@@ -437,6 +437,35 @@ t.test('a response whose headers went out before draining: once it ends, its idl
   t.same(await done, { clean: true, problems: [] })
   // Left to Node, the idle socket would stay open until drainTimeout cut it (or keepAliveTimeout).
   t.ok(performance.now() - ended < drainTimeout / 4, `closed ${Math.round(performance.now() - ended)} ms after the response ended, well before drainTimeout (${drainTimeout} ms)`)
+})
+
+t.test('a request whose headers were still arriving when the server closed: if its handler keeps the connection alive, the socket is closed once it is answered, not at drainTimeout', async (t) => {
+  const drainTimeout = 20000
+  const app = await build(t, { shutdownDelay: 0, drainTimeout })
+  // A handler (or a proxy copying an upstream's headers) that overrides the plugin's Connection: close.
+  app.get('/keep', async (_request, reply) => reply.header('connection', 'keep-alive').send('kept'))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const accepted = once(app.server, 'connection') as Promise<[Socket]>
+  const socket = connect(port, '127.0.0.1')
+  t.teardown(() => socket.destroy())
+  const [serverSide] = await accepted
+  let received = ''
+  socket.setEncoding('utf8').on('data', (chunk: string) => { received += chunk })
+  const closed = once(socket, 'close')
+  // Half a request: once Node has read it, the connection is busy, so close() leaves it open, with
+  // no response on it yet.
+  socket.write('GET /keep HTTP/1.1\r\nHost: x\r\n')
+  await until(() => serverSide.bytesRead > 0, 'the server read the partial request')
+  const done = app.health.shutdown()
+  await stateReached(app, 'closing')
+  socket.write('\r\n')
+  await until(() => received.includes('kept'), 'the response')
+  const answered = performance.now()
+  t.match(received, /connection: keep-alive/i, 'the handler kept the connection alive')
+  await closed
+  t.same(await done, { clean: true, problems: [] })
+  t.ok(performance.now() - answered < drainTimeout / 4, `closed ${Math.round(performance.now() - answered)} ms after the response, well before drainTimeout (${drainTimeout} ms)`)
 })
 
 t.test('until draining begins the plugin adds nothing to a request: no listener, no property on Node\'s request, response or socket', async (t) => {

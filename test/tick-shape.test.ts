@@ -3,7 +3,11 @@ import { once } from 'node:events'
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { executionAsyncResource } from 'node:async_hooks'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { spawnPlainNode } from './lib/process'
+import { build } from './lib/helpers'
 
 // V8's feedback for the object literal that process.nextTick builds, after full collections run
 // from a timer (lib/tick-shape.ts tells why it matters). In a process of its own, running the
@@ -36,4 +40,26 @@ t.test('without the plugin, the same collections turn the literal megamorphic', 
   const tried: string[][] = []
   while (tried.length < 5 && !(tried.at(-1)?.includes('MEGAMORPHIC') ?? false)) tried.push(await tickLiteralFeedback(false))
   t.ok(tried.at(-1)?.includes('MEGAMORPHIC'), `slots in the last of ${tried.length} processes: ${tried.at(-1)?.join(', ')}`)
+})
+
+t.test('the tick object is held while the app is open, and let go once it has closed', async (t) => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  // Every tick run while the plugin registers, watched weakly: the plugin holds one of them.
+  const ticks: Array<WeakRef<object>> = []
+  const nextTick = process.nextTick
+  process.nextTick = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => {
+    nextTick(() => { ticks.push(new WeakRef(executionAsyncResource())); callback(...args) })
+  }) as typeof process.nextTick
+  const app = await build(t).finally(() => { process.nextTick = nextTick })
+  await app.ready()
+  const alive = async (): Promise<number> => {
+    // A WeakRef keeps its target until the current job ends: collect from a later one.
+    await new Promise((resolve) => setImmediate(resolve))
+    gc()
+    return ticks.filter((tick) => tick.deref() !== undefined).length
+  }
+  t.ok(await alive() >= 1, 'a tick object outlives its tick while the app is open')
+  await app.close()
+  t.equal(await alive(), 0, 'none once the app has closed')
 })
