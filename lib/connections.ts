@@ -72,6 +72,8 @@ export class ConnectionTracker {
     this.#startedAt.set(res, Date.now())
     const socket = req.socket as HttpSocket
     this.#sayClose(socket, res)
+    // Its headers were still arriving at close(): should its handler keep the connection alive
+    // after all, the socket must not sit idle until drainTimeout.
     if (this.#closing) this.#closeWhenIdle(socket, res)
   }
 
