@@ -110,6 +110,19 @@ t.test('observedValue and observedUnit follow the details policy', async (t) => 
   }
 })
 
+t.test('a failure reason a check returns is redacted wherever it shows: responses, logs, app.health.checks', async (t) => {
+  const { stream, lines } = logCollector()
+  const app = await build(t, { liveness: false, details: 'always' }, { logger: { stream, level: 'info' } })
+  app.health.check('db', () => ({ status: 'fail', output: 'login refused: postgres://app:hunter2@db/x' }))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(() => app.health.checks[0].last !== undefined, 'a run')
+  const shown = 'login refused: postgres://[REDACTED]@db/x'
+  t.equal(app.health.checks[0].last?.output, shown, 'app.health.checks')
+  t.equal(JSON.parse((await get(app, '/health')).body).checks.db[0].output, shown, '/health')
+  t.match((await get(app, '/readyz?verbose')).body, `[-]db failed: ${shown}`, '/readyz?verbose')
+  t.notOk(JSON.stringify(lines).includes('hunter2'), 'the logs')
+})
+
 t.test('an invalid result names its type, never its start', async (t) => {
   const app = await build(t, { liveness: false, details: 'always' })
   app.health.check('odd', () => 'sk_live_abcdefghijklmnopqrstuvwx and more text' as never)

@@ -118,6 +118,16 @@ t.test('resources close after the server, newest first; a throwing and a hanging
   t.match(lines.find((l) => l.resource === 'hangs'), { level: 50, reason: 'Resource "hangs" did not close within 30 ms' })
 })
 
+t.test('a single resource that fails to close makes the shutdown unclean: close() rejects, the report names it', async (t) => {
+  const app = await build(t)
+  app.health.resource('only', () => { throw new Error('close failed') })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const closing = app.close()
+  const report = app.health.shutdown()
+  await t.rejects(closing, { code: 'FST_ZD_UNCLEAN_SHUTDOWN', message: /resource\(s\) only did not close cleanly/ })
+  t.same(await report, { clean: false, problems: ['resource(s) only did not close cleanly'] })
+})
+
 t.test('setReady(false) takes the instance out of rotation and back', async (t) => {
   const app = await build(t)
   app.get('/', async () => 'ok')
