@@ -98,6 +98,17 @@ t.test('two instances in one process: the worst exit code wins', async (t) => {
   t.ok(app.lines.some((l) => /shutdown failed \(exit code 1\)/.test(String(l.msg)) && /exporter/.test(String(l.reason))))
 })
 
+t.test('two instances in one process: the process allows the longest of their grace periods', async (t) => {
+  // The metrics server's gracePeriod (2500 ms) is over before the service's delay (3500 ms) is.
+  const app = await spawnFixture(t, 'two-apps', { SHUTDOWN_DELAY: '3500', METRICS_GRACE_PERIOD: '2500' })
+  await app.waitFor(/^service: ready$/)
+  await app.waitFor(/^metrics: ready$/)
+  app.child.kill('SIGTERM')
+  t.same(await app.exited, { code: 0, signal: null }, 'exit 0: not cut at the shorter grace period')
+  t.ok(app.lines.some((l) => l.msg === 'service: closed'), 'the service finished its sequence')
+  t.notOk(app.lines.some((l) => /within gracePeriod/.test(String(l.msg))), 'no grace period expired')
+})
+
 t.test('the process command line is read from /proc where there is one', async (t) => {
   const line = currentProcess().commandLine()
   if (line === undefined) return t.skip('no /proc on this system')
