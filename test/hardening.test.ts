@@ -98,6 +98,7 @@ t.test('observedValue and observedUnit follow the details policy', async (t) => 
     const app = await build(t, { liveness: false, details })
     app.health.check('db', () => ({ status: 'pass', observedValue: 'postgres://app:hunter2@db/x', observedUnit: 'url' }))
     app.health.check('latency', () => ({ status: 'pass', observedValue: 3, observedUnit: 'ms' }))
+    app.health.check('odd-unit', () => ({ status: 'pass', observedValue: 1, observedUnit: 'api_key=hunter2' }))
     await app.listen({ port: 0, host: '127.0.0.1' })
     const body = JSON.parse((await get(app, '/health')).body)
     t.notOk(JSON.stringify(body).includes('hunter2'), `${details}: no secret`)
@@ -106,6 +107,7 @@ t.test('observedValue and observedUnit follow the details policy', async (t) => 
     } else {
       t.equal(body.checks.latency[0].observedValue, 3)
       t.equal(body.checks.db[0].observedValue, 'postgres://[REDACTED]@db/x', 'always: redacted')
+      t.equal(body.checks['odd-unit'][0].observedUnit, 'api_key=[REDACTED]', 'always: the unit redacted too')
     }
   }
 })
