@@ -184,3 +184,13 @@ t.test('SIGTERM before listen(), during the first round of checks: exits at once
   t.same(await app.exited, { code: 0, signal: null })
   t.ok(Date.now() - signalled < 2500, `exited ${Date.now() - signalled} ms after SIGTERM (the first round takes 4000 ms)`)
 })
+
+t.test('without signal handling, a closed app lets the process end on its own: no timer or handle of the plugin\'s keeps it alive', async (t) => {
+  const app = await spawnFixture(t, 'exits-on-close')
+  await app.waitFor(/^closed$/)
+  const closed = Date.now()
+  t.same(await app.exited, { code: 0, signal: null })
+  // The fixture's check, authorize() and resource timeouts are 15 s: a timer left running would
+  // hold the process.
+  t.ok(Date.now() - closed < 5000, `ended ${Date.now() - closed} ms after close()`)
+})
