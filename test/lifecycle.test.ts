@@ -37,20 +37,30 @@ async function heldPipeline (t: TestContext, app: FastifyInstance): Promise<{ se
     return `held ${n}`
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as { port: number }
-  const socket = connect(port, '127.0.0.1')
-  t.teardown(() => socket.destroy())
-  await once(socket, 'connect')
-  let received = ''
-  socket.setEncoding('utf8').on('data', (chunk: string) => { received += chunk })
+  const { socket, received } = await rawClient(t, app)
   return {
     send: () => { socket.write('GET /held/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /held/2 HTTP/1.1\r\nHost: x\r\n\r\n') },
     arrived,
     // Resolves once that response has come back.
-    release: async (n) => { releases.get(n)?.(); await until(() => received.includes(`held ${n}`), `response ${n}`) },
+    release: async (n) => { releases.get(n)?.(); await until(() => received().includes(`held ${n}`), `response ${n}`) },
     ended: once(socket, 'end'),
-    responses: () => received.split(/(?=HTTP\/1\.1 )/)
+    responses: () => received().split(/(?=HTTP\/1\.1 )/)
   }
+}
+
+/**
+ * A raw TCP connection to the listening app, for what HTTP clients do not send (pipelined or
+ * partial requests); `serverSide` is the server's end of it, `received()` all that came back.
+ */
+async function rawClient (t: TestContext, app: FastifyInstance): Promise<{ socket: Socket, serverSide: Socket, received: () => string }> {
+  const { port } = app.server.address() as { port: number }
+  const accepted = once(app.server, 'connection') as Promise<[Socket]>
+  const socket = connect(port, '127.0.0.1')
+  t.teardown(() => socket.destroy())
+  const [serverSide] = await accepted
+  let received = ''
+  socket.setEncoding('utf8').on('data', (chunk: string) => { received += chunk })
+  return { socket, serverSide, received: () => received }
 }
 
 t.test('states move starting -> ready -> draining -> closing -> closed, each logged once', async (t) => {
@@ -455,13 +465,7 @@ t.test('a request whose headers were still arriving when the server closed: if i
   // A handler (or a proxy copying an upstream's headers) that overrides the plugin's Connection: close.
   app.get('/keep', async (_request, reply) => reply.header('connection', 'keep-alive').send('kept'))
   await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as { port: number }
-  const accepted = once(app.server, 'connection') as Promise<[Socket]>
-  const socket = connect(port, '127.0.0.1')
-  t.teardown(() => socket.destroy())
-  const [serverSide] = await accepted
-  let received = ''
-  socket.setEncoding('utf8').on('data', (chunk: string) => { received += chunk })
+  const { socket, serverSide, received } = await rawClient(t, app)
   const closed = once(socket, 'close')
   // Half a request: once Node has read it, the connection is busy, so close() leaves it open, with
   // no response on it yet.
@@ -470,9 +474,9 @@ t.test('a request whose headers were still arriving when the server closed: if i
   const done = app.health.shutdown()
   await stateReached(app, 'closing')
   socket.write('\r\n')
-  await until(() => received.includes('kept'), 'the response')
+  await until(() => received().includes('kept'), 'the response')
   const answered = performance.now()
-  t.match(received, /connection: keep-alive/i, 'the handler kept the connection alive')
+  t.match(received(), /connection: keep-alive/i, 'the handler kept the connection alive')
   await closed
   t.same(await done, { clean: true, problems: [] })
   t.ok(performance.now() - answered < drainTimeout / 4, `closed ${Math.round(performance.now() - answered)} ms after the response, well before drainTimeout (${drainTimeout} ms)`)

@@ -15,9 +15,9 @@ export async function build (t: TestContext, options: zeroDowntime.ZeroDowntimeO
 
 export interface Response { status: number, headers: IncomingHttpHeaders, body: string }
 
-/** A real HTTP request on a fresh connection. */
-export async function get (app: FastifyInstance, path: string, method = 'GET'): Promise<Response> {
-  const { port } = app.server.address() as { port: number }
+/** A real HTTP request on a fresh connection, to an app in this process or a fixture's port. */
+export async function get (target: FastifyInstance | { port: number }, path: string, method = 'GET'): Promise<Response> {
+  const { port } = 'server' in target ? target.server.address() as { port: number } : target
   const req = httpRequest({ host: '127.0.0.1', port, path, method, agent: false })
   req.end()
   const [res] = await once(req, 'response')
