@@ -3,6 +3,10 @@ import type { CheckOptions, RegisteredCheck } from './registry'
 import type { CloseFunction, ResourceOptions } from './resources'
 import type { CheckFunction } from './run-check'
 import type { StartupTaskFunction } from './startup'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { EventStream, EventStreamOptions } from './event-stream'
+import type { WebSocketDrain, WebSocketOptions } from './websockets'
+import type { Worker, WorkerOptions, WorkerStop } from './workers'
 
 /** `app.health`: the public face of the plugin on a Fastify instance. */
 export interface ZeroDowntimeHealth {
@@ -20,8 +24,21 @@ export interface ZeroDowntimeHealth {
   readonly checks: RegisteredCheck[]
   /** Calls `listener(state, previous)` on each transition; returns the function that stops it. */
   onStateChange: (listener: StateListener) => () => void
-  /** Calls `listener` when draining begins (at once if it has): end SSE or WebSocket responses there. */
+  /**
+   * Calls `listener` when draining begins (at once if it has), before shutdownDelay. For work the
+   * shutdown must stop and await (WebSockets, SSE, consumers) use worker(), websockets() or
+   * eventStream() instead.
+   */
   onDrain: (listener: () => void) => () => void
+  /**
+   * Registers long-lived work the shutdown stops and awaits within its timeout: `stop` (or an
+   * object `{ start, stop }`, such as a built-in consumer). `start` runs when the instance is ready.
+   */
+  worker: (name: string, worker: Worker | WorkerStop, options?: WorkerOptions) => ZeroDowntimeHealth
+  /** The open WebSockets of a ws server (@fastify/websocket: app.websocketServer), closed cleanly by the shutdown. */
+  websockets: (server: unknown, options?: WebSocketOptions) => WebSocketDrain
+  /** Answers with a Server-Sent Events stream that the shutdown ends with a retry hint. */
+  eventStream: (request: FastifyRequest, reply: FastifyReply, options?: EventStreamOptions) => Promise<EventStream>
   /** Takes the instance out of rotation (false) or back in (true), without shutting down. */
   setReady: (ready: boolean) => void
   /** Declares the process dead: liveness fails from now on. */

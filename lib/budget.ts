@@ -3,13 +3,33 @@ import { BudgetExceededError } from './errors'
 /** Time kept for what follows the last step: flushing logs and exiting. */
 export const EXIT_MARGIN = 1000
 
-export interface Budget { shutdownDelay: number, drainTimeout: number, resourceTimeouts: readonly number[], gracePeriod: number }
+export interface Budget {
+  shutdownDelay: number
+  drainTimeout: number
+  resourceTimeouts: readonly number[]
+  /** How long each worker's stop may take (its timeout and the time it gets to react): `http` ones start when shutdownDelay ends, the others at once. */
+  workerTimeouts?: { http: readonly number[], other: readonly number[] }
+  gracePeriod: number
+}
 
+const longest = (timeouts: readonly number[]): number => Math.max(0, ...timeouts)
+
+/**
+ * The worst case: the delay, then the drain (or an HTTP-borne worker's stop, if longer), or a
+ * consumer's stop if it outlasts both (it starts at the signal); then each resource in turn.
+ */
 export function describeBudget (budget: Budget): { total: number, text: string } {
   const resources = budget.resourceTimeouts.reduce((sum, t) => sum + t, 0)
-  const total = budget.shutdownDelay + budget.drainTimeout + resources + EXIT_MARGIN
-  const text = `shutdownDelay ${budget.shutdownDelay} + drainTimeout ${budget.drainTimeout} + ` +
-    `${budget.resourceTimeouts.length} resource timeout(s) ${resources} + margin ${EXIT_MARGIN} = ${total} ms`
+  const http = longest(budget.workerTimeouts?.http ?? [])
+  const other = longest(budget.workerTimeouts?.other ?? [])
+  const drain = Math.max(budget.drainTimeout, http)
+  const waiting = Math.max(budget.shutdownDelay + drain, other)
+  const total = waiting + resources + EXIT_MARGIN
+  let text = http > budget.drainTimeout
+    ? `shutdownDelay ${budget.shutdownDelay} + longest HTTP worker stop ${http} (above drainTimeout ${budget.drainTimeout})`
+    : `shutdownDelay ${budget.shutdownDelay} + drainTimeout ${budget.drainTimeout}`
+  if (other > budget.shutdownDelay + drain) text = `longest consumer worker stop ${other} (above ${text})`
+  text += ` + ${budget.resourceTimeouts.length} resource timeout(s) ${resources} + margin ${EXIT_MARGIN} = ${total} ms`
   return { total, text }
 }
 

@@ -105,6 +105,16 @@ export class ConnectionTracker {
   }
 
   /**
+   * A socket now owned by long-lived work (an upgraded WebSocket, an SSE stream): the drain neither
+   * waits for it nor cuts it; the worker that owns it ends it.
+   */
+  adopt (socket: Socket): void {
+    this.#sockets.delete(socket)
+    this.#newest.delete(socket)
+    if (this.#sockets.size === 0 && this.#sessions.size === 0) this.#onEmpty?.()
+  }
+
+  /**
    * From now on every HTTP/1 response says `Connection: close`, and HTTP/2 sessions get GOAWAY.
    * With `stopAccepting`, the listener closes now too, and open connections stay open: in a
    * cluster worker the primary process is the balancer, and it stops sending connections here

@@ -33,7 +33,7 @@ export const TooLateError = createError<'FST_ZD_TOO_LATE', [string, string]>(
 
 export const BudgetExceededError = createError<'FST_ZD_BUDGET_EXCEEDED', [string, number]>(
   'FST_ZD_BUDGET_EXCEEDED',
-  'The shutdown does not fit the grace period: %s needs more than gracePeriod %d ms. Lower shutdownDelay, drainTimeout or the resource timeouts, or raise gracePeriod (and terminationGracePeriodSeconds with it)'
+  'The shutdown does not fit the grace period: %s needs more than gracePeriod %d ms. Lower shutdownDelay, drainTimeout or the resource or worker timeouts, or raise gracePeriod (and terminationGracePeriodSeconds with it)'
 )
 
 export const CheckTimeoutError = createError<'FST_ZD_CHECK_TIMEOUT', [number]>(
@@ -51,6 +51,11 @@ export const ResourceTimeoutError = createError<'FST_ZD_CLOSE_TIMEOUT', [string,
   'Resource "%s" did not close within %d ms'
 )
 
+export const WorkerTimeoutError = createError<'FST_ZD_WORKER_TIMEOUT', [string, number]>(
+  'FST_ZD_WORKER_TIMEOUT',
+  'Worker "%s" did not stop within %d ms'
+)
+
 export const UncleanShutdownError = createError<'FST_ZD_UNCLEAN_SHUTDOWN', [string]>(
   'FST_ZD_UNCLEAN_SHUTDOWN',
   'Shutdown was not clean: %s'
@@ -61,9 +66,9 @@ export const StartupFailedError = createError<'FST_ZD_STARTUP_FAILED', [string]>
   'Startup failed: %s'
 )
 
-export const InvalidClientError = createError<'FST_ZD_INVALID_CLIENT', [string, string]>(
+export const InvalidClientError = createError<'FST_ZD_INVALID_CLIENT', [string, string, string]>(
   'FST_ZD_INVALID_CLIENT',
-  'checks.%s() needs %s',
+  '%s.%s() needs %s',
   500, TypeError
 )
 

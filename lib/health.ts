@@ -16,6 +16,10 @@ import { Resources, type CloseFunction, type ResourceOptions } from './resources
 import type { CheckFunction, CheckStatus } from './run-check'
 import { Lifecycle, type ShutdownReport, type StateListener } from './shutdown'
 import { StartupTasks, type StartupTaskFunction } from './startup'
+import { EventStreams, type EventStream, type EventStreamOptions } from './event-stream'
+import { webSocketWorker, type WebSocketDrain, type WebSocketOptions } from './websockets'
+import { Workers, type Worker, type WorkerOptions, type WorkerStop } from './workers'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 
 export interface CheckCloseOption {
   /**
@@ -28,6 +32,9 @@ export interface CheckCloseOption {
 export type { LifecycleState, Probe, ProbeLine, ProbeReport } from './probes'
 
 export type { ShutdownReport, StateListener } from './shutdown'
+
+/** The built-in worker that ends every SSE stream (`eventStream()`); its name is taken. */
+export const EVENT_STREAMS = 'event-streams'
 
 // The version the metrics' meter carries.
 const VERSION = (require('../package.json') as { version: string }).version
@@ -45,6 +52,8 @@ export class Health implements ZeroDowntimeHealth {
   readonly #everyRunAnswers: AnswerCache
   readonly #metrics: Metrics
   readonly #launchers: Launcher[]
+  readonly #workers: Workers
+  readonly #streams: EventStreams
   #inRotation = true
   #broken: string | undefined
   #startupTimer: NodeJS.Timeout | undefined
@@ -67,11 +76,17 @@ export class Health implements ZeroDowntimeHealth {
     this.#answers = new AnswerCache(staleAt)
     this.#everyRunAnswers = new AnswerCache(staleAt)
     this.#resources = new Resources(options.closeTimeout)
+    this.#workers = new Workers(options.drainTimeout)
     // At registration without resources; again as each resource is added, and at start.
     this.#assertBudget([])
     this.#lifecycle = new Lifecycle(fastify, options, {
       abortStartup: () => this.#abortStartup(),
       closeResources: async () => await this.#closeResources(),
+      stopWorkers: async (http) => {
+        const reports = await this.#workers.stop(http, this.#log)
+        for (const report of reports) this.#metrics.workerStopped(report)
+        return reports
+      },
       phaseEnded: (phase, ms) => { this.#metrics.phase(phase, ms) },
       requestsCut: (count) => { this.#metrics.requestsCut(count) }
     })
@@ -84,8 +99,13 @@ export class Health implements ZeroDowntimeHealth {
     this.#lifecycle.onStateChange((state, previous) => {
       this.#invalidateAnswers()
       this.#metrics.transition(previous, state)
+      if (state === 'ready') this.#startWorkers()
       if (state === 'closed') this.#metrics.stop()
     })
+    // SSE streams are ended by one built-in worker, so that every reply marked as a stream is.
+    this.#streams = new EventStreams((socket) => this.#lifecycle.adopt(socket))
+    // It ends its streams within drainTimeout and destroys what is left at once: no time beyond the drain.
+    this.#workers.keep(this.#workers.add(EVENT_STREAMS, this.#streams.worker, { http: true }, 0))
   }
 
   /**
@@ -144,6 +164,33 @@ export class Health implements ZeroDowntimeHealth {
   resource (name: string, close: CloseFunction, options?: ResourceOptions): this {
     this.#resources.keep(this.#admitResource(name, close, options))
     return this
+  }
+
+  /** Registers long-lived work the shutdown stops and awaits (a queue consumer, your own connections). */
+  worker (name: string, worker: Worker | WorkerStop, options?: WorkerOptions): this {
+    const entry = this.#workers.add(name, worker, options)
+    this.#assertBudget(this.#resources.timeouts, entry)
+    this.#workers.keep(entry)
+    return this
+  }
+
+  /** The open WebSockets of a ws server as long-lived work: closed with a close frame once the balancer has stopped routing here. */
+  websockets (server: unknown, options: WebSocketOptions = {}): WebSocketDrain {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('health.websockets', describe(options), 'an options object { name, timeout, code }')
+    const { name = 'websockets', timeout, code, ...unknown } = options
+    const extra = Object.keys(unknown)[0]
+    if (extra !== undefined) throw new InvalidArgumentError(`health.websockets option "${extra}"`, 'an unknown option', 'one of "name", "timeout", "code"')
+    // Validated before anything is listened to, so a failure leaves nothing behind.
+    const entry = this.#workers.add(name, () => {}, { timeout, http: true })
+    this.#assertBudget(this.#resources.timeouts, entry)
+    const { worker, drain } = webSocketWorker(server, { code }, (socket) => this.#lifecycle.adopt(socket))
+    this.#workers.keep({ ...entry, worker })
+    return drain
+  }
+
+  /** Answers with a Server-Sent Events stream that the shutdown ends cleanly (see EventStreamOptions). */
+  async eventStream (request: FastifyRequest, reply: FastifyReply, options?: EventStreamOptions): Promise<EventStream> {
+    return await this.#streams.open(request, reply, options)
   }
 
   /** A validated resource that fits the shutdown budget, not kept yet. */
@@ -224,6 +271,9 @@ export class Health implements ZeroDowntimeHealth {
       resource: (name: string, close: CloseFunction, options?: ResourceOptions) => { this.resource(name, close, options); return api },
       onStateChange: (listener: StateListener) => this.onStateChange(listener),
       onDrain: (listener: () => void) => this.onDrain(listener),
+      worker: (name: string, worker: Worker | WorkerStop, options?: WorkerOptions) => { this.worker(name, worker, options); return api },
+      websockets: (server: unknown, options?: WebSocketOptions) => this.websockets(server, options),
+      eventStream: async (request: FastifyRequest, reply: FastifyReply, options?: EventStreamOptions) => await this.eventStream(request, reply, options),
       setReady: (ready: boolean) => { this.setReady(ready) },
       markBroken: (reason: string) => { this.markBroken(reason) },
       report: (probe: Probe, exclude?: ReadonlySet<string>) => this.report(probe, exclude),
@@ -307,8 +357,18 @@ export class Health implements ZeroDowntimeHealth {
     this.#lifecycle.markReady()
   }
 
-  #assertBudget (resourceTimeouts: readonly number[]): { total: number, text: string } {
+  /** Starts the workers once the instance is ready; one that cannot start makes liveness fail. */
+  #startWorkers (): void {
+    this.#workers.startAll(this.#log).then((failed) => {
+      if (failed.length > 0 && this.#broken === undefined) this.markBroken(`worker(s) ${failed.join(', ')} failed to start`)
+    }, /* c8 ignore next */ (err) => this.#log.error({ reason: describeError(err) }, 'starting the workers failed'))
+  }
+
+  /** `adding`: a worker about to be kept, counted as if it were. */
+  #assertBudget (resourceTimeouts: readonly number[], adding?: { http: boolean, timeout: number, react: number }): { total: number, text: string } {
     const { shutdownDelay, drainTimeout, gracePeriod } = this.#options
-    return assertBudget({ shutdownDelay, drainTimeout, gracePeriod, resourceTimeouts })
+    const { http, other } = this.#workers.timeouts
+    if (adding !== undefined) (adding.http ? http : other).push(adding.timeout + adding.react)
+    return assertBudget({ shutdownDelay, drainTimeout, gracePeriod, resourceTimeouts, workerTimeouts: { http, other } })
   }
 }

@@ -1,6 +1,14 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import * as builtInChecks from './checks'
+import * as builtInConsumers from './consumers'
+import type {
+  AmqpChannel, AmqpConsumerOptions, AmqpMessage, JetStreamClient, JetStreamConsumerOptions, JetStreamMessage,
+  RedisStreamClient, RedisStreamConsumerOptions, RedisStreamEntry, BullmqWorker, ConsumerOptions, HandlerContext, MessageHandler
+} from './consumers'
+import type { Worker, WorkerContext, WorkerOptions, WorkerOutcome, WorkerReport, WorkerStop } from './workers'
+import type { WebSocketDrain, WebSocketLike, WebSocketOptions } from './websockets'
+import type { EventStream, EventStreamOptions, ServerSentEvent } from './event-stream'
 import type {
   PostgresCheckOptions, HttpCheckOptions, MqttCheckOptions, DiskCheckOptions, SchemaCheckOptions, MigrationHistory,
   PostgresClient, MysqlClient, RedisClient, AmqpConnection, NatsConnection, MqttClient
@@ -34,17 +42,22 @@ declare namespace zeroDowntime {
     LifecycleState, ShutdownReport, StateListener, Probe, ProbeReport, ProbeLine,
     ResourceOptions, CloseFunction, StartupTaskFunction,
     PostgresCheckOptions, HttpCheckOptions, MqttCheckOptions, DiskCheckOptions, SchemaCheckOptions, MigrationHistory,
-    PostgresClient, MysqlClient, RedisClient, AmqpConnection, NatsConnection, MqttClient
+    PostgresClient, MysqlClient, RedisClient, AmqpConnection, NatsConnection, MqttClient,
+    Worker, WorkerContext, WorkerOptions, WorkerOutcome, WorkerReport, WorkerStop,
+    WebSocketDrain, WebSocketLike, WebSocketOptions, EventStream, EventStreamOptions, ServerSentEvent,
+    AmqpChannel, AmqpConsumerOptions, AmqpMessage, JetStreamClient, JetStreamConsumerOptions, JetStreamMessage,
+    RedisStreamClient, RedisStreamConsumerOptions, RedisStreamEntry, BullmqWorker, ConsumerOptions, HandlerContext, MessageHandler
   }
   export const checks: typeof builtInChecks
+  export const consumers: typeof builtInConsumers
   // Named as Fastify's own plugins name theirs (fastifyUnderPressure), and plainly.
   export { zeroDowntime as default, zeroDowntime, zeroDowntime as fastifyZeroDowntime }
 }
 
-Object.assign(zeroDowntime, { default: zeroDowntime, zeroDowntime, fastifyZeroDowntime: zeroDowntime, checks: builtInChecks })
+Object.assign(zeroDowntime, { default: zeroDowntime, zeroDowntime, fastifyZeroDowntime: zeroDowntime, checks: builtInChecks, consumers: builtInConsumers })
 // require() returns the plugin function itself, as Fastify's own plugins do.
 export = zeroDowntime
 // Node's ESM loader learns a CommonJS module's export names by reading its source
 // (cjs-module-lexer); this line, never run, names them for `import { checks }`.
 /* c8 ignore next */
-0 && (module.exports = { default: zeroDowntime, zeroDowntime, fastifyZeroDowntime: zeroDowntime, checks: builtInChecks })
+0 && (module.exports = { default: zeroDowntime, zeroDowntime, fastifyZeroDowntime: zeroDowntime, checks: builtInChecks, consumers: builtInConsumers })

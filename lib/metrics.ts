@@ -1,12 +1,13 @@
 import { metrics as otel, type Attributes, type BatchObservableCallback, type Meter, type MeterProvider } from '@opentelemetry/api'
 import type { LifecycleState } from './probes'
 import type { RegisteredCheck } from './registry'
+import type { WorkerReport } from './workers'
 
 // Metrics through the OpenTelemetry API: a no-op until the app installs an SDK (or passes a
 // meterProvider), so they cost nothing to those who do not collect them. Names and units follow
 // the semantic-convention style: dotted lowercase names, seconds for durations, `{unit}` counts.
 
-export type ShutdownPhase = 'delay' | 'drain' | 'resources'
+export type ShutdownPhase = 'delay' | 'drain' | 'workers' | 'resources'
 
 /** What the metrics read at collection time. */
 export interface MetricsSource {
@@ -30,6 +31,8 @@ export class Metrics {
   readonly #transitions
   readonly #phaseDuration
   readonly #requestsCut
+  readonly #workerStop
+  readonly #workerCut
   readonly #observe: BatchObservableCallback
   readonly #observables
 
@@ -38,8 +41,10 @@ export class Metrics {
     const meter = this.#meter
     this.#checkDuration = meter.createHistogram('zero_downtime.check.duration', { unit: 's', description: 'Duration of each background run of a health check.', advice: { explicitBucketBoundaries: CHECK_BUCKETS } })
     this.#transitions = meter.createCounter('zero_downtime.lifecycle.transitions', { unit: '{transition}', description: 'Lifecycle transitions (starting, ready, draining, closing, closed).' })
-    this.#phaseDuration = meter.createHistogram('zero_downtime.shutdown.phase.duration', { unit: 's', description: 'Duration of each shutdown phase: delay (serving while balancers notice), drain (in-flight requests), resources (closing them).', advice: { explicitBucketBoundaries: PHASE_BUCKETS } })
+    this.#phaseDuration = meter.createHistogram('zero_downtime.shutdown.phase.duration', { unit: 's', description: 'Duration of each shutdown phase: delay (serving while balancers notice), drain (in-flight requests), workers (from the signal until every worker stopped), resources (closing them).', advice: { explicitBucketBoundaries: PHASE_BUCKETS } })
     this.#requestsCut = meter.createCounter('zero_downtime.shutdown.requests_cut', { unit: '{request}', description: 'Requests still in flight when drainTimeout ended the drain.' })
+    this.#workerStop = meter.createHistogram('zero_downtime.worker.stop.duration', { unit: 's', description: 'How long each worker took to stop (attribute worker.outcome: stopped, cut, timeout, failed).', advice: { explicitBucketBoundaries: PHASE_BUCKETS } })
+    this.#workerCut = meter.createCounter('zero_downtime.worker.cut', { unit: '{unit}', description: 'Units of long-lived work (messages, connections, streams) a worker cut short at its timeout.' })
     const checkStatus = meter.createObservableGauge('zero_downtime.check.status', { unit: '1', description: '1 for the status each check has now (attribute check.status), 0 for the others.' })
     const readiness = meter.createObservableGauge('zero_downtime.readiness', { unit: '1', description: '1 while the readiness probe passes.' })
     const liveness = meter.createObservableGauge('zero_downtime.liveness', { unit: '1', description: '1 while the liveness probe passes.' })
@@ -73,6 +78,12 @@ export class Metrics {
 
   requestsCut (count: number): void {
     this.#requestsCut.add(count)
+  }
+
+  workerStopped ({ name, outcome, ms, cut }: WorkerReport): void {
+    const attributes = { 'worker.name': name, 'worker.outcome': outcome }
+    this.#workerStop.record(seconds(ms), attributes)
+    if (cut > 0) this.#workerCut.add(cut, { 'worker.name': name })
   }
 
   /** A closed instance is no longer observed (and can be collected). */

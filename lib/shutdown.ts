@@ -10,7 +10,14 @@
  * | draining          | closing  | shutdownDelay is over; no wait unless the instance was   | the sequence itself (a timer)              |
  * |                   |          | ready and listening: only then can a balancer send to it |                                            |
  * | closing           | closed   | in-flight requests drained (or drainTimeout cut them),   | the sequence itself                        |
- * |                   |          | Fastify closed, checks stopped, resources closed         |                                            |
+ * |                   |          | workers stopped, Fastify closed, checks stopped,         |                                            |
+ * |                   |          | resources closed                                         |                                            |
+ *
+ * Workers (lib/workers.ts) stop on two moments: those whose work comes from elsewhere (queue
+ * consumers) as draining begins, since no balancer has to notice anything first; those whose work
+ * comes through the balancer (WebSockets, SSE) as closing begins, so that their clients reconnect
+ * to an instance the balancer still routes to. Both are awaited before Fastify goes on closing, so
+ * resources close only once nothing uses them.
  *
  * There is one way to shut down: fastify.close(). health.shutdown() calls it, and so does whoever
  * else holds the instance. Fastify's close() closes its router first (answering 503 unless
@@ -23,18 +30,22 @@
  * close, so that every launcher derives the same exit code from it.
  */
 import cluster from 'node:cluster'
+import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { ConnectionTracker, logStuck } from './connections'
 import { UncleanShutdownError } from './errors'
 import type { LifecycleState } from './probes'
 import { describeError } from './redact'
+import { workerProblem, type WorkerReport } from './workers'
 
 export interface ShutdownReport {
   /** True when every request finished within drainTimeout and every resource closed in time. */
   clean: boolean
   /** What was not clean, one line each. */
   problems: string[]
+  /** How each worker stopped (lib/workers.ts). */
+  workers: WorkerReport[]
 }
 
 export type StateListener = (state: LifecycleState, previous: LifecycleState) => void
@@ -45,8 +56,10 @@ export interface LifecycleSteps {
   abortStartup: () => void
   /** After the server has closed: stops the checks, closes the resources; returns the names that failed. */
   closeResources: () => Promise<string[]>
+  /** Stops the workers of one kind (`http`: those whose work comes through the balancer). */
+  stopWorkers: (http: boolean) => Promise<WorkerReport[]>
   /** Each phase's duration, and the requests cut at drainTimeout (lib/metrics.ts). */
-  phaseEnded: (phase: 'delay' | 'drain' | 'resources', ms: number) => void
+  phaseEnded: (phase: 'delay' | 'drain' | 'workers' | 'resources', ms: number) => void
   requestsCut: (count: number) => void
 }
 
@@ -62,6 +75,8 @@ export class Lifecycle {
   readonly #stateListeners = new Set<StateListener>()
   readonly #drainListeners = new Set<() => void>()
   readonly #problems: string[] = []
+  readonly #workers: WorkerReport[] = []
+  #consumersStopped: Promise<WorkerReport[]> = Promise.resolve([])
   #state: LifecycleState = 'starting'
   #armed = false
   #delay = 0
@@ -121,7 +136,7 @@ export class Lifecycle {
         if (!(error instanceof UncleanShutdownError)) this.#problems.push(`close failed: ${describeError(error)}`)
       }
       await this.#closed
-      return { clean: this.#problems.length === 0, problems: [...this.#problems] }
+      return { clean: this.#problems.length === 0, problems: [...this.#problems], workers: [...this.#workers] }
     })()
     return await this.#report
   }
@@ -140,6 +155,8 @@ export class Lifecycle {
     this.#drainingSince = performance.now()
     this.#setState('draining')
     this.#tracker.startDraining({ stopAccepting: cluster.isWorker })
+    // Nothing routes a queue's messages here through the balancer: consumers stop at once.
+    this.#consumersStopped = this.#steps.stopWorkers(false)
     for (const listener of this.#drainListeners) this.#callSafely('onDrain', listener)
     this.#drainListeners.clear()
   }
@@ -151,6 +168,8 @@ export class Lifecycle {
     this.#steps.phaseEnded('delay', performance.now() - this.#drainingSince)
     this.#setState('closing')
     const drainStarted = performance.now()
+    // The balancer has stopped routing here: WebSocket and SSE clients told to go now reconnect elsewhere.
+    const longLivedStopped = this.#steps.stopWorkers(true)
     const stuck = await this.#tracker.drain(this.#timing.drainTimeout)
     this.#steps.phaseEnded('drain', performance.now() - drainStarted)
     if (stuck.length > 0) {
@@ -158,6 +177,18 @@ export class Lifecycle {
       logStuck(this.#log, stuck, this.#timing.drainTimeout)
       this.#problems.push(`${stuck.length} request(s) still in flight after drainTimeout (${this.#timing.drainTimeout} ms)`)
     }
+    const workers = [...await this.#consumersStopped, ...await longLivedStopped]
+    if (workers.length > 0) this.#steps.phaseEnded('workers', performance.now() - this.#drainingSince)
+    for (const worker of workers) {
+      this.#workers.push(worker)
+      const problem = workerProblem(worker)
+      if (problem !== undefined) this.#problems.push(problem)
+    }
+  }
+
+  /** A socket now owned by a worker (an upgraded WebSocket, an SSE stream): the drain leaves it to that worker. */
+  adopt (socket: Socket): void {
+    this.#tracker.adopt(socket)
   }
 
   // closing -> closed, in onClose once Fastify has closed the server.

@@ -10,8 +10,8 @@ export function withClose (check: CheckFunction, close: () => unknown): BuiltInC
   return Object.assign(check, { [kClose]: close })
 }
 
-export function invalidClient (factory: string, expected: string, got: unknown): never {
-  throw new InvalidClientError(factory, `${expected}, got ${describe(got)}`)
+export function invalidClient (factory: string, expected: string, got: unknown, namespace: 'checks' | 'consumers' = 'checks'): never {
+  throw new InvalidClientError(namespace, factory, `${expected}, got ${describe(got)}`)
 }
 
 export function hasMethods (value: unknown, ...names: string[]): value is Record<string, (...args: unknown[]) => unknown> {

@@ -1,5 +1,6 @@
 import { parseAllDocuments } from 'yaml'
-import { EXIT_MARGIN } from '../budget'
+import { describeBudget } from '../budget'
+import { WORKER_REACT_MS } from '../workers'
 import { ConfigError, ManifestError } from './errors'
 import { resolveOptions, type ResolvedOptions } from '../options'
 
@@ -19,6 +20,8 @@ interface Deployment {
 export interface CheckerConfig {
   options: ResolvedOptions
   resourceTimeouts: number[]
+  /** Each app.health.worker() (websockets() counts as one with http: true): its stop timeout and kind. */
+  workers: Array<{ timeout: number, http: boolean }>
   /** The cluster's endpoint propagation delay (ms): how long a deleted pod still gets new connections. */
   propagation: number
 }
@@ -28,14 +31,22 @@ export const DEFAULT_PROPAGATION = 2000
 /** Connections opened as the endpoint leaves still arrive a moment later (measured: docs/rolling-deploy.md). */
 export const PROPAGATION_MARGIN = 1000
 
-/** The plugin's options as the app passes them, plus `resourceTimeouts` (ms) for its resources. */
+/**
+ * The plugin's options as the app passes them, plus `resourceTimeouts` (ms) for its resources and
+ * `workers` ({ timeout, http }) for its workers.
+ */
 export function readConfig (json: unknown, propagation = DEFAULT_PROPAGATION): CheckerConfig {
-  const { resourceTimeouts = [], ...options } = (json ?? {}) as { resourceTimeouts?: unknown }
+  const { resourceTimeouts = [], workers = [], ...options } = (json ?? {}) as { resourceTimeouts?: unknown, workers?: unknown }
   if (!Array.isArray(resourceTimeouts) || !resourceTimeouts.every((t) => typeof t === 'number' && t > 0)) {
     throw new ConfigError('resourceTimeouts: expected an array of milliseconds, one per app.health.resource()')
   }
+  if (!Array.isArray(workers) || !workers.every((w) => typeof w === 'object' && w !== null && (w.timeout === undefined || (typeof w.timeout === 'number' && w.timeout > 0)) && (w.http === undefined || typeof w.http === 'boolean'))) {
+    throw new ConfigError('workers: expected an array of { "timeout": ms (default drainTimeout), "http": boolean (default false) }, one per app.health.worker() or websockets() (http: true)')
+  }
   try {
-    return { options: resolveOptions(options), resourceTimeouts, propagation }
+    const resolved = resolveOptions(options)
+    const listed = (workers as Array<{ timeout?: number, http?: boolean }>).map((w) => ({ timeout: w.timeout ?? resolved.drainTimeout, http: w.http ?? false }))
+    return { options: resolved, resourceTimeouts, workers: listed, propagation }
   } catch (error) {
     throw new ConfigError((error as Error).message)
   }
@@ -65,7 +76,7 @@ function preStopSleepSeconds (container: Container): number {
 }
 
 /** Each inconsistency between a Deployment and the plugin's options, with what to change. */
-export function checkDeployment (deployment: Deployment, { options, resourceTimeouts, propagation }: CheckerConfig): Problem[] {
+export function checkDeployment (deployment: Deployment, { options, resourceTimeouts, workers = [], propagation }: CheckerConfig): Problem[] {
   const problems: Problem[] = []
   const name = `Deployment/${deployment.metadata?.name ?? '(unnamed)'}`
   const spec = deployment.spec ?? {}
@@ -75,9 +86,11 @@ export function checkDeployment (deployment: Deployment, { options, resourceTime
   const served = (path: string, route: string | false): boolean => route !== false && (path === route || path.startsWith(`${route}/`))
 
   const graceSeconds = pod.terminationGracePeriodSeconds ?? 30
-  const shutdown = options.shutdownDelay + options.drainTimeout + resourceTimeouts.reduce((a, b) => a + b, 0) + EXIT_MARGIN
+  const stops = (http: boolean): number[] => workers.filter((w) => w.http === http).map((w) => w.timeout + WORKER_REACT_MS)
+  const budget = describeBudget({ ...options, resourceTimeouts, workerTimeouts: { http: stops(true), other: stops(false) } })
+  const shutdown = budget.total
   if (shutdown > graceSeconds * 1000) {
-    add(name, 'grace-period', `terminationGracePeriodSeconds is ${graceSeconds} s, but the shutdown may take ${shutdown} ms (shutdownDelay + drainTimeout + resource timeouts + ${EXIT_MARGIN} ms)`, `set terminationGracePeriodSeconds: ${seconds(shutdown)} or more, or lower the plugin's timeouts`)
+    add(name, 'grace-period', `terminationGracePeriodSeconds is ${graceSeconds} s, but the shutdown may take ${shutdown} ms: ${budget.text}`, `set terminationGracePeriodSeconds: ${seconds(shutdown)} or more, or lower the plugin's timeouts`)
   }
   if (options.gracePeriod !== graceSeconds * 1000) {
     add(name, 'grace-period-option', `the plugin's gracePeriod is ${options.gracePeriod} ms but terminationGracePeriodSeconds is ${graceSeconds} s`, `set the gracePeriod option to ${graceSeconds * 1000}`)

@@ -8,7 +8,7 @@ import { DEFAULT_PG_VERSION, lintFiles } from './lint'
 const USAGE = `Usage:
   fastify-zero-downtime check <deployment.yaml>... [--config options.json] [--propagation seconds]
       Reads Kubernetes Deployment manifests (multi-document YAML) and the plugin's options (JSON,
-      as passed to app.register; add "resourceTimeouts": [ms, ...] for app.health.resource()), and
+      as passed to app.register; add "resourceTimeouts": [ms, ...] for app.health.resource() and "workers": [{ "timeout": ms, "http": bool }] for app.health.worker()), and
       reports each inconsistency with what to change. --propagation: the cluster's endpoint
       propagation delay (default ${DEFAULT_PROPAGATION / 1000} s), which shutdownDelay must cover.
   fastify-zero-downtime lint-migrations <file or dir>... [options]

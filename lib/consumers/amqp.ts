@@ -1,0 +1,81 @@
+import { invalidClient, hasMethods } from '../checks/common'
+import { InvalidArgumentError, describe } from '../errors'
+import type { Worker, WorkerOutcome } from '../workers'
+import { Flow, attempt, type ConsumerOptions } from './flow'
+
+/** A message as amqplib delivers it (`ConsumeMessage`). */
+export interface AmqpMessage { content: Buffer, fields: { deliveryTag: number, redelivered: boolean }, properties: unknown }
+
+/** An amqplib channel (from `connection.createChannel()`), with the queue asserted as the app needs. */
+export interface AmqpChannel {
+  consume: (queue: string, onMessage: (message: AmqpMessage | null) => void, options?: { noAck?: boolean }) => Promise<{ consumerTag: string }>
+  cancel: (consumerTag: string) => Promise<unknown>
+  ack: (message: AmqpMessage) => void
+  nack: (message: AmqpMessage, allUpTo?: boolean, requeue?: boolean) => void
+  prefetch: (count: number) => Promise<unknown>
+}
+
+export interface AmqpConsumerOptions extends ConsumerOptions<AmqpMessage> {
+  queue: string
+  /** Unacknowledged messages the broker may push to this consumer (`basic.qos`). Default: 10. */
+  prefetch?: number
+  /** Whether a message whose handler threw goes back to its queue; false drops it (or dead-letters it). Default: true. */
+  requeueOnError?: boolean
+}
+
+/**
+ * A RabbitMQ consumer with manual acknowledgements, run as a worker. Its stop cancels the consumer
+ * (the broker sends nothing more), gives back at once the prefetched messages not yet started, lets
+ * the running handlers finish and acknowledges them; at the timeout, those still running are given
+ * back too and counted as cut. Close the channel's connection as a resource: it closes after.
+ */
+export function amqp (channel: AmqpChannel, options: AmqpConsumerOptions): Worker {
+  if (!hasMethods(channel, 'consume', 'cancel', 'ack', 'nack', 'prefetch')) invalidClient('amqp', 'an amqplib channel (connection.createChannel())', channel, 'consumers')
+  if (typeof options?.queue !== 'string' || options.queue === '') throw new InvalidArgumentError('consumers.amqp option "queue"', describe(options?.queue), 'the name of the queue to consume')
+  const prefetch = options.prefetch ?? 10
+  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 65535) throw new InvalidArgumentError('consumers.amqp option "prefetch"', describe(prefetch), 'an integer from 1 to 65535')
+  const requeueOnError = options.requeueOnError ?? true
+  const flow = new Flow<AmqpMessage>('consumers.amqp', options)
+  // Delivered (prefetched) but not started: given back as soon as the stop begins.
+  const waiting: AmqpMessage[] = []
+  let consumerTag: string | undefined
+  let stopping = false
+  let failedAcks = 0
+
+  const next = (log: Parameters<typeof attempt>[0]): void => {
+    while (!stopping && flow.room > 0 && waiting.length > 0) {
+      const message = waiting.shift() as AmqpMessage
+      flow.run(message, async (failure) => {
+        if (failure === undefined) {
+          if (!await attempt(log, 'ack (the broker will redeliver the message)', () => channel.ack(message))) failedAcks++
+        } else {
+          log.error({ reason: failure instanceof Error ? failure.message : describe(failure) }, `consumer: handler failed; ${requeueOnError ? 'requeued' : 'rejected'}`)
+          await attempt(log, 'nack', () => channel.nack(message, false, requeueOnError))
+        }
+        next(log)
+      })
+    }
+  }
+
+  return {
+    start: async ({ log }) => {
+      await channel.prefetch(prefetch)
+      const consumer = await channel.consume(options.queue, (message) => {
+        // null: the broker cancelled the consumer (the queue was deleted).
+        if (message === null) return
+        if (stopping) return void attempt(log, 'nack', () => channel.nack(message, false, true))
+        waiting.push(message)
+        next(log)
+      }, { noAck: false })
+      consumerTag = consumer.consumerTag
+    },
+    stop: async ({ signal, log }): Promise<WorkerOutcome> => {
+      stopping = true
+      for (const message of waiting.splice(0)) await attempt(log, 'nack', () => channel.nack(message, false, true))
+      if (consumerTag !== undefined) await attempt(log, 'cancel', async () => await channel.cancel(consumerTag as string))
+      const abandoned = await flow.settle(signal)
+      for (const message of abandoned) await attempt(log, 'nack', () => channel.nack(message, false, true))
+      return { cut: abandoned.length + failedAcks }
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import { hostname } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { hasMethods, invalidClient } from '../checks/common'
+import { InvalidArgumentError, describe } from '../errors'
+import { describeError } from '../redact'
+import type { Worker, WorkerOutcome } from '../workers'
+import { Flow, attempt, type ConsumerOptions } from './flow'
+
+/** A stream entry: its id and its fields. */
+export interface RedisStreamEntry { id: string, fields: Record<string, string> }
+
+/** An ioredis client, or a node-redis (v5 or later) client: used for XACK; a duplicate of it reads. */
+export type RedisStreamClient = { duplicate: () => unknown, call: (...args: string[]) => Promise<unknown> } | { duplicate: () => unknown, sendCommand: (args: string[]) => Promise<unknown> }
+
+export interface RedisStreamConsumerOptions extends ConsumerOptions<RedisStreamEntry> {
+  stream: string
+  group: string
+  /** This consumer's name in the group. Default: `<hostname>-<pid>`. */
+  consumer?: string
+  /** Milliseconds a read blocks waiting for entries; a stop interrupts it (CLIENT UNBLOCK). Default: 5000. */
+  block?: number
+  /** Entries pending longer than this (ms) at another consumer, which died, are claimed (XAUTOCLAIM); 0: never. Default: 30000. */
+  claimIdle?: number
+}
+
+interface Commands { send: (args: string[]) => Promise<unknown>, quit: () => Promise<unknown> }
+
+function commands (client: unknown): Commands {
+  const c = client as { call?: (...args: string[]) => Promise<unknown>, sendCommand?: (args: string[]) => Promise<unknown>, quit?: () => Promise<unknown>, close?: () => Promise<unknown> }
+  const send = typeof c.call === 'function' ? async (args: string[]) => await c.call?.(...args) : async (args: string[]) => await c.sendCommand?.(args)
+  return { send, quit: async () => await (c.close ?? c.quit)?.call(c) }
+}
+
+// XREADGROUP and XAUTOCLAIM answer [id, [field, value, ...]] pairs.
+function entries (reply: unknown): RedisStreamEntry[] {
+  if (!Array.isArray(reply)) return []
+  return reply.filter((e): e is [string, string[]] => Array.isArray(e) && Array.isArray(e[1])).map(([id, list]) => {
+    const fields: Record<string, string> = {}
+    for (let i = 0; i + 1 < list.length; i += 2) fields[String(list[i])] = String(list[i + 1])
+    return { id: String(id), fields }
+  })
+}
+
+/**
+ * A Redis streams consumer group member, run as a worker. It reads only as many entries as it can
+ * start at once, so none wait in the client, and claims entries abandoned by consumers that died.
+ * Its stop interrupts the blocking read, stops claiming, lets the running handlers finish and
+ * XACKs them, then removes this consumer from the group once its pending list is empty (a name
+ * per process would otherwise pile up). At the timeout those still running stay pending, for
+ * another consumer to claim, and are counted as cut.
+ */
+export function redisStream (client: RedisStreamClient, options: RedisStreamConsumerOptions): Worker {
+  if (!hasMethods(client, 'duplicate') || (!hasMethods(client, 'call') && !hasMethods(client, 'sendCommand'))) {
+    invalidClient('redisStream', 'an ioredis or node-redis client', client, 'consumers')
+  }
+  for (const name of ['stream', 'group'] as const) {
+    if (typeof options?.[name] !== 'string' || options[name] === '') throw new InvalidArgumentError(`consumers.redisStream option "${name}"`, describe(options?.[name]), `the ${name}'s name`)
+  }
+  const consumer = options.consumer ?? `${hostname()}-${process.pid}`
+  const block = options.block ?? 5000
+  const claimIdle = options.claimIdle ?? 30000
+  for (const [name, value] of [['block', block], ['claimIdle', claimIdle]] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1) throw new InvalidArgumentError(`consumers.redisStream option "${name}"`, describe(value), 'a whole number of milliseconds, 0 or more')
+  }
+  const { stream, group } = options
+  const main = commands(client)
+  const flow = new Flow<RedisStreamEntry>('consumers.redisStream', options)
+  let reader: Commands | undefined
+  let readerId: string | undefined
+  let stopping = false
+  let failedAcks = 0
+  let loop: Promise<void> = Promise.resolve()
+
+  return {
+    start: async ({ log }) => {
+      await main.send(['XGROUP', 'CREATE', stream, group, '$', 'MKSTREAM']).catch((error: unknown) => {
+        if (!String((error as Error)?.message).startsWith('BUSYGROUP')) throw error
+      })
+      // Its own connection: a blocking read would hold up every other command of the app's client.
+      const duplicate = (client as { duplicate: () => unknown }).duplicate() as { connect?: () => Promise<unknown>, status?: string }
+      if (typeof duplicate.connect === 'function' && duplicate.status === undefined) await duplicate.connect()
+      reader = commands(duplicate)
+      readerId = String(await reader.send(['CLIENT', 'ID']))
+      const run = (entry: RedisStreamEntry): void => flow.run(entry, async (failure) => {
+        // A failed entry stays pending: it is claimed again after claimIdle.
+        if (failure !== undefined) return log.error({ reason: describeError(failure), id: entry.id }, 'consumer: handler failed; the entry stays pending')
+        if (!await attempt(log, 'XACK (the entry stays pending)', async () => await main.send(['XACK', stream, group, entry.id]))) failedAcks++
+      })
+      let cursor = '0-0'
+      loop = (async () => {
+        while (!stopping) {
+          await flow.whenRoom()
+          if (stopping) break
+          try {
+            if (claimIdle > 0) {
+              const claimed = await main.send(['XAUTOCLAIM', stream, group, consumer, String(claimIdle), cursor, 'COUNT', String(flow.room)]) as [string, unknown]
+              cursor = String(claimed[0])
+              for (const entry of entries(claimed[1])) run(entry)
+              if (flow.room === 0 || stopping) continue
+            }
+            const reply = await reader?.send(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(flow.room), 'BLOCK', String(block), 'STREAMS', stream, '>'])
+            // What a read brings is this consumer's now, stopping or not: it runs.
+            for (const [, list] of (Array.isArray(reply) ? reply : []) as Array<[string, unknown]>) for (const entry of entries(list)) run(entry)
+          } catch (error) {
+            if (stopping) break
+            log.error({ reason: describeError(error) }, 'consumer: read failed; retrying in 1 s')
+            await sleep(1000)
+          }
+        }
+      })()
+    },
+    stop: async ({ signal, log }): Promise<WorkerOutcome> => {
+      stopping = true
+      // The read may reach the server after the first UNBLOCK (two connections): asked again until the loop ends.
+      const ended = loop.then(() => true)
+      while (readerId !== undefined && !signal.aborted) {
+        await attempt(log, 'CLIENT UNBLOCK', async () => await main.send(['CLIENT', 'UNBLOCK', readerId as string]))
+        if (await Promise.race([ended, sleep(100).then(() => false)])) break
+      }
+      await Promise.race([loop, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))])
+      const abandoned = await flow.settle(signal)
+      if (abandoned.length === 0 && failedAcks === 0) {
+        await attempt(log, 'XGROUP DELCONSUMER', async () => {
+          const pending = await main.send(['XPENDING', stream, group, '-', '+', '1', consumer])
+          if (Array.isArray(pending) && pending.length === 0) await main.send(['XGROUP', 'DELCONSUMER', stream, group, consumer])
+        })
+      }
+      if (reader !== undefined) await attempt(log, 'closing the reading connection', reader.quit)
+      return { cut: abandoned.length + failedAcks }
+    }
+  }
+}
