@@ -80,10 +80,11 @@ export class EventStreams {
 
   async open (request: FastifyRequest, reply: FastifyReply, options: EventStreamOptions = {}): Promise<EventStream> {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('health.eventStream', describe(options), 'an options object { retry, replay }')
-    const retry = duration('health.eventStream option "retry"', options.retry, 500)
+    const retry = duration('health.eventStream retry', options.retry, 500)
     if (options.replay !== undefined && typeof options.replay !== 'function') throw new InvalidArgumentError('health.eventStream option "replay"', describe(options.replay), 'a function (stream) => void | Promise<void>')
     const header = request.headers['last-event-id']
-    const lastEventId = typeof header === 'string' && NO_BREAK.test(header) ? header : undefined
+    // Node's parser has already refused line breaks and NUL in a header.
+    const lastEventId = typeof header === 'string' ? header : undefined
     const res = reply.hijack().raw
     const socket = request.raw.socket
     this.#adopt(socket)
