@@ -10,7 +10,7 @@ export async function withDeadline<T> (ms: number, reason: () => Error, work: (s
   const expired = new Promise<{ expired: true }>((resolve) => {
     timer = setTimeout(() => {
       controller.abort(reason())
-      timer = setTimeout(resolve, grace, { expired: true as const }).unref()
+      timer = setTimeout(resolve, grace, { expired: true as const })
     }, ms)
   })
   try {
