@@ -20,3 +20,9 @@ export async function withDeadline<T> (ms: number, reason: () => Error, work: (s
     clearTimeout(timer)
   }
 }
+
+/** Resolves when `signal` aborts, at once if it has. */
+export async function aborted (signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+}

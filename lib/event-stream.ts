@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidArgumentError, describe } from './errors'
 import { duration } from './options'
 import type { Worker, WorkerContext, WorkerOutcome } from './workers'
+import { aborted } from './deadline'
 
 export interface ServerSentEvent {
   /** The event's id: what EventSource sends back as `Last-Event-ID` when it reconnects. */
@@ -138,8 +139,7 @@ export class EventStreams {
     const open = [...this.#open]
     const pending = new Set(open)
     const all = Promise.all(open.map(async (entry) => { await entry.endWithRetry(); pending.delete(entry) }))
-    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
-    await Promise.race([all, aborted])
+    await Promise.race([all, aborted(signal)])
     for (const entry of pending) entry.destroy()
     return { cut: pending.size }
   }

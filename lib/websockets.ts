@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import { InvalidArgumentError, describe } from './errors'
 import type { Worker, WorkerContext, WorkerOutcome } from './workers'
+import { aborted } from './deadline'
 
 /** The parts of a `ws` WebSocket this uses (ws 8: what @fastify/websocket hands a route). */
 export interface WebSocketLike {
@@ -89,8 +90,7 @@ export function webSocketWorker (server: unknown, options: WebSocketOptions, ado
   const stop = async ({ signal }: WorkerContext): Promise<WorkerOutcome> => {
     stopping = true
     const all = Promise.all([...open].map(closeOne))
-    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
-    await Promise.race([all, aborted])
+    await Promise.race([all, aborted(signal)])
     const cut = open.size
     for (const socket of open) socket.terminate()
     return { cut }

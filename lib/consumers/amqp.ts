@@ -1,5 +1,6 @@
 import { invalidClient, hasMethods } from '../checks/common'
 import { InvalidArgumentError, describe } from '../errors'
+import { describeError } from '../redact'
 import type { Worker, WorkerOutcome } from '../workers'
 import { Flow, attempt, type ConsumerOptions } from './flow'
 
@@ -13,6 +14,8 @@ export interface AmqpChannel {
   ack: (message: AmqpMessage) => void
   nack: (message: AmqpMessage, allUpTo?: boolean, requeue?: boolean) => void
   prefetch: (count: number) => Promise<unknown>
+  checkQueue: (queue: string) => Promise<unknown>
+  once: (event: 'close', listener: () => void) => unknown
 }
 
 export interface AmqpConsumerOptions extends ConsumerOptions<AmqpMessage> {
@@ -30,7 +33,7 @@ export interface AmqpConsumerOptions extends ConsumerOptions<AmqpMessage> {
  * back too and counted as cut. Close the channel's connection as a resource: it closes after.
  */
 export function amqp (channel: AmqpChannel, options: AmqpConsumerOptions): Worker {
-  if (!hasMethods(channel, 'consume', 'cancel', 'ack', 'nack', 'prefetch')) invalidClient('amqp', 'an amqplib channel (connection.createChannel())', channel, 'consumers')
+  if (!hasMethods(channel, 'consume', 'cancel', 'ack', 'nack', 'prefetch', 'checkQueue', 'once')) invalidClient('amqp', 'an amqplib channel (connection.createChannel())', channel, 'consumers')
   if (typeof options?.queue !== 'string' || options.queue === '') throw new InvalidArgumentError('consumers.amqp option "queue"', describe(options?.queue), 'the name of the queue to consume')
   const prefetch = options.prefetch ?? 10
   if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 65535) throw new InvalidArgumentError('consumers.amqp option "prefetch"', describe(prefetch), 'an integer from 1 to 65535')
@@ -41,24 +44,30 @@ export function amqp (channel: AmqpChannel, options: AmqpConsumerOptions): Worke
   let consumerTag: string | undefined
   let stopping = false
   let failedAcks = 0
+  // Acks sent since the stop began: AMQP does not confirm them, a round trip on the channel does.
+  let unconfirmedAcks = 0
+  // amqplib drops what is sent on a closed channel without a word: an ack then never reaches the broker.
+  let closed = false
 
   const next = (log: Parameters<typeof attempt>[0]): void => {
     while (!stopping && flow.room > 0 && waiting.length > 0) {
       const message = waiting.shift() as AmqpMessage
       flow.run(message, async (failure) => {
         if (failure === undefined) {
-          if (!await attempt(log, 'ack (the broker will redeliver the message)', () => channel.ack(message))) failedAcks++
+          if (closed || !await attempt(log, 'ack (the broker will redeliver the message)', () => channel.ack(message))) failedAcks++
+          else if (stopping) unconfirmedAcks++
         } else {
-          log.error({ reason: failure instanceof Error ? failure.message : describe(failure) }, `consumer: handler failed; ${requeueOnError ? 'requeued' : 'rejected'}`)
+          log.error({ reason: describeError(failure) }, `consumer: handler failed; ${requeueOnError ? 'requeued' : 'rejected'}`)
           await attempt(log, 'nack', () => channel.nack(message, false, requeueOnError))
         }
-        next(log)
       })
     }
   }
 
   return {
     start: async ({ log }) => {
+      channel.once('close', () => { closed = true })
+      flow.onRoom = () => next(log)
       await channel.prefetch(prefetch)
       const consumer = await channel.consume(options.queue, (message) => {
         // null: the broker cancelled the consumer (the queue was deleted).
@@ -75,6 +84,8 @@ export function amqp (channel: AmqpChannel, options: AmqpConsumerOptions): Worke
       if (consumerTag !== undefined) await attempt(log, 'cancel', async () => await channel.cancel(consumerTag as string))
       const abandoned = await flow.settle(signal)
       for (const message of abandoned) await attempt(log, 'nack', () => channel.nack(message, false, true))
+      // The broker handles a channel's frames in order: its answer means it got every ack before.
+      if (unconfirmedAcks > 0 && !await attempt(log, 'confirming the acks (checkQueue)', async () => await channel.checkQueue(options.queue))) failedAcks += unconfirmedAcks
       return { cut: abandoned.length + failedAcks }
     }
   }

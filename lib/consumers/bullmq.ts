@@ -1,6 +1,7 @@
 import { hasMethods, invalidClient } from '../checks/common'
 import { describeError } from '../redact'
 import type { Worker, WorkerOutcome } from '../workers'
+import { aborted } from '../deadline'
 
 /** A BullMQ `Worker`; create it with `autorun: false`, so that it takes no job before the instance is ready. */
 export interface BullmqWorker {
@@ -29,8 +30,7 @@ export function bullmq (worker: BullmqWorker): Worker {
     },
     stop: async ({ signal }): Promise<WorkerOutcome> => {
       const closed = worker.close().then(() => true)
-      const aborted = new Promise<boolean>((resolve) => signal.addEventListener('abort', () => resolve(false), { once: true }))
-      return { cut: await Promise.race([closed, aborted]) ? 0 : Math.max(active, 1) }
+      return { cut: await Promise.race([closed, aborted(signal).then(() => false)]) ? 0 : Math.max(active, 1) }
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
+import { aborted } from '../deadline'
 
 /** What a consumer's handler gets beside the message. */
 export interface HandlerContext {
@@ -28,6 +29,8 @@ export class Flow<M> {
   readonly #concurrency: number
   readonly #handler: MessageHandler<M>
   #roomWaiters: Array<() => void> = []
+  /** Called whenever a message has finished and made room. */
+  onRoom: () => void = () => {}
 
   constructor (where: string, options: ConsumerOptions<M>) {
     if (typeof options?.handler !== 'function') throw new InvalidArgumentError(`${where} option "handler"`, describe(options?.handler), 'a function (message, { signal }) => void | Promise<void>')
@@ -65,14 +68,14 @@ export class Flow<M> {
     this.#running.set(message, running.finally(() => {
       this.#running.delete(message)
       for (const wake of this.#roomWaiters.splice(0)) wake()
+      this.onRoom()
     }))
   }
 
   /** Waits for the running messages; at `signal`'s abort, returns those still running (now abandoned). */
   async settle (signal: AbortSignal): Promise<M[]> {
     const all = Promise.allSettled(this.#running.values())
-    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
-    await Promise.race([all, aborted])
+    await Promise.race([all, aborted(signal)])
     const left = [...this.#running.keys()]
     for (const message of left) this.#abandoned.add(message)
     if (left.length > 0) this.#controller.abort(signal.reason)

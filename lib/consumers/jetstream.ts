@@ -4,6 +4,7 @@ import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
 import type { Worker, WorkerOutcome } from '../workers'
 import { Flow, attempt, type ConsumerOptions } from './flow'
+import { aborted } from '../deadline'
 
 /** A JetStream message as the nats package delivers it (`JsMsg`). */
 export interface JetStreamMessage {
@@ -80,7 +81,7 @@ export function jetstream (js: JetStreamClient, options: JetStreamConsumerOption
     },
     stop: async ({ signal, log }): Promise<WorkerOutcome> => {
       stopping = true
-      await Promise.race([loop, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))])
+      await Promise.race([loop, aborted(signal)])
       const abandoned = await flow.settle(signal)
       for (const message of abandoned) await attempt(log, 'nak', () => message.nak())
       return { cut: abandoned.length + failedAcks }

@@ -5,6 +5,7 @@ import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
 import type { Worker, WorkerOutcome } from '../workers'
 import { Flow, attempt, type ConsumerOptions } from './flow'
+import { aborted } from '../deadline'
 
 /** A stream entry: its id and its fields. */
 export interface RedisStreamEntry { id: string, fields: Record<string, string> }
@@ -39,6 +40,15 @@ function entries (reply: unknown): RedisStreamEntry[] {
     for (let i = 0; i + 1 < list.length; i += 2) fields[String(list[i])] = String(list[i + 1])
     return { id: String(id), fields }
   })
+}
+
+// XREADGROUP answers [[stream, entries], ...] in RESP2 and a map in RESP3, which ioredis 6 gives as
+// a flat [stream, entries, ...] and node-redis as an object { stream: entries }; null when nothing came.
+function readReply (reply: unknown): RedisStreamEntry[] {
+  if (reply === null || typeof reply !== 'object') return []
+  if (!Array.isArray(reply)) return Object.values(reply).flatMap(entries)
+  if (typeof reply[0] === 'string') return reply.filter((_, i) => i % 2 === 1).flatMap(entries)
+  return reply.flatMap((pair) => entries((pair as unknown[])[1]))
 }
 
 /**
@@ -77,7 +87,9 @@ export function redisStream (client: RedisStreamClient, options: RedisStreamCons
         if (!String((error as Error)?.message).startsWith('BUSYGROUP')) throw error
       })
       // Its own connection: a blocking read would hold up every other command of the app's client.
-      const duplicate = (client as { duplicate: () => unknown }).duplicate() as { connect?: () => Promise<unknown>, status?: string }
+      const duplicate = (client as { duplicate: () => unknown }).duplicate() as { connect?: () => Promise<unknown>, status?: string, on?: (event: 'error', listener: (error: unknown) => void) => unknown }
+      // The duplicate has none of the app's listeners: without one, a lost connection would crash the process.
+      duplicate.on?.('error', (error) => log.debug({ reason: describeError(error) }, 'consumer: reading connection error'))
       if (typeof duplicate.connect === 'function' && duplicate.status === undefined) await duplicate.connect()
       reader = commands(duplicate)
       readerId = String(await reader.send(['CLIENT', 'ID']))
@@ -100,7 +112,7 @@ export function redisStream (client: RedisStreamClient, options: RedisStreamCons
             }
             const reply = await reader?.send(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(flow.room), 'BLOCK', String(block), 'STREAMS', stream, '>'])
             // What a read brings is this consumer's now, stopping or not: it runs.
-            for (const [, list] of (Array.isArray(reply) ? reply : []) as Array<[string, unknown]>) for (const entry of entries(list)) run(entry)
+            for (const entry of readReply(reply)) run(entry)
           } catch (error) {
             if (stopping) break
             log.error({ reason: describeError(error) }, 'consumer: read failed; retrying in 1 s')
@@ -117,7 +129,7 @@ export function redisStream (client: RedisStreamClient, options: RedisStreamCons
         await attempt(log, 'CLIENT UNBLOCK', async () => await main.send(['CLIENT', 'UNBLOCK', readerId as string]))
         if (await Promise.race([ended, sleep(100).then(() => false)])) break
       }
-      await Promise.race([loop, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))])
+      await Promise.race([loop, aborted(signal)])
       const abandoned = await flow.settle(signal)
       if (abandoned.length === 0 && failedAcks === 0) {
         await attempt(log, 'XGROUP DELCONSUMER', async () => {
