@@ -21,7 +21,7 @@ interface Broker {
   name: string
   service: ServiceName
   /** A fresh queue with `ids` in it, a worker that consumes it (through `port`, a proxy, if given), and a reader of what is left. */
-  setup: (t: TestContext, url: URL, ids: string[], handler: Handler, port?: number) => Promise<{
+  setup: (t: TestContext, url: URL, ids: string[], handler: Handler, port?: number, concurrency?: number) => Promise<{
     worker: zeroDowntime.Worker
     /** Takes every message left in the queue within `ms`, with the time each arrived. */
     rest: (ms: number) => Promise<Array<{ id: string, at: number }>>
@@ -34,7 +34,7 @@ const BROKERS: Broker[] = [
   {
     name: 'amqplib',
     service: 'amqp',
-    setup: async (t, url, ids, handler, port) => {
+    setup: async (t, url, ids, handler, port, concurrency = 2) => {
       const queue = `zd-${randomUUID()}`
       const admin = await amqplib.connect(url.href)
       t.teardown(async () => await admin.close().catch(() => {}))
@@ -49,7 +49,7 @@ const BROKERS: Broker[] = [
       t.teardown(async () => await connection.close().catch(() => {}))
       const channel = await connection.createChannel()
       channel.on('error', () => {})
-      const worker = consumers.amqp(channel, { queue, prefetch: 10, concurrency: 2, handler: async (message, context) => { await handler(String(message.content), context) } })
+      const worker = consumers.amqp(channel, { queue, prefetch: 10, concurrency, handler: async (message, context) => { await handler(String(message.content), context) } })
       return {
         worker,
         rest: async (ms) => {
@@ -66,7 +66,7 @@ const BROKERS: Broker[] = [
   {
     name: 'nats JetStream',
     service: 'nats',
-    setup: async (t, url, ids, handler, port) => {
+    setup: async (t, url, ids, handler, port, concurrency = 2) => {
       const stream = `zd_${randomUUID().replaceAll('-', '')}`
       const nc = await natsConnect({ servers: url.host })
       t.teardown(async () => await nc.close())
@@ -81,7 +81,7 @@ const BROKERS: Broker[] = [
         consumerConnection = await natsConnect({ servers: `127.0.0.1:${port}`, reconnect: false })
         t.teardown(async () => await consumerConnection.close().catch(() => {}))
       }
-      const worker = consumers.jetstream(consumerConnection.jetstream(), { stream, consumer: 'workers', concurrency: 2, handler: async (message, context) => { await handler(new TextDecoder().decode(message.data), context) } })
+      const worker = consumers.jetstream(consumerConnection.jetstream(), { stream, consumer: 'workers', concurrency, handler: async (message, context) => { await handler(new TextDecoder().decode(message.data), context) } })
       return {
         worker,
         rest: async (ms) => {
@@ -100,7 +100,7 @@ const BROKERS: Broker[] = [
   {
     name: 'Redis streams (ioredis)',
     service: 'redis',
-    setup: async (t, url, ids, handler, port) => {
+    setup: async (t, url, ids, handler, port, concurrency = 2) => {
       const stream = `zd-${randomUUID()}`
       const admin = new Redis(url.href)
       t.teardown(async () => { await admin.del(stream); admin.disconnect() })
@@ -111,7 +111,7 @@ const BROKERS: Broker[] = [
       const client = new Redis(target.href, { maxRetriesPerRequest: 0, retryStrategy: () => null })
       client.on('error', () => {})
       t.teardown(() => client.disconnect())
-      const worker = consumers.redisStream(client, { stream, group: 'workers', consumer: 'one', concurrency: 2, block: 2000, handler: async (entry, context) => { await handler(entry.fields.id, context) } })
+      const worker = consumers.redisStream(client, { stream, group: 'workers', consumer: 'one', concurrency, block: 2000, handler: async (entry, context) => { await handler(entry.fields.id, context) } })
       return {
         worker,
         rest: async (ms) => {
@@ -224,6 +224,95 @@ for (const broker of BROKERS) {
   })
 }
 
+for (const broker of BROKERS) {
+  t.test(`${broker.name}: a consumer whose every slot is busy stops once its handlers finish, not at its timeout`, async (t) => {
+    const url = await service(t, broker.service)
+    if (url === undefined) return
+    const { started, done, handler } = recorder()
+    const { worker, rest } = await broker.setup(t, url, ids(3), handler(async () => await settle(300)), undefined, 1)
+    const app = await build(t)
+    app.health.worker('jobs', worker, { timeout: 20000 })
+    await app.ready()
+    await until(() => started.length === 1, 'the first message started')
+    const began = Date.now()
+    const report = await app.health.shutdown()
+    t.ok(report.clean, report.problems.join('; '))
+    t.ok(Date.now() - began < 5000, `stopped after the running handler, not at the timeout (${Date.now() - began} ms)`)
+    t.same(done, started)
+    t.same((await rest(1500)).length + done.length, 3, 'the others were left for the next consumer')
+  })
+}
+
+t.test('amqplib: a message delivered while the consumer is being cancelled is given back at once; a deleted queue ends the deliveries', async (t) => {
+  const url = await service(t, 'amqp')
+  if (url === undefined) return
+  const queue = `zd-${randomUUID()}`
+  const connection = await amqplib.connect(url.href)
+  t.teardown(async () => await connection.close().catch(() => {}))
+  const channel = await connection.createChannel()
+  await channel.assertQueue(queue, { durable: false })
+  t.teardown(async () => await channel.deleteQueue(queue).catch(() => {}))
+  const handled: string[] = []
+  const app = await build(t)
+  app.health.worker('jobs', consumers.amqp(channel, { queue, handler: (message) => { handled.push(String(message.content)) } }))
+  // Published on the consumer's own channel before the cancel: the broker delivers it before cancel-ok.
+  app.health.onStateChange((state) => { if (state === 'draining') channel.sendToQueue(queue, Buffer.from('late')) })
+  await app.ready()
+  t.ok((await app.health.shutdown()).clean)
+  t.same(handled, [], 'nothing taken after the shutdown began')
+  const check = await channel.checkQueue(queue)
+  t.equal(check.messageCount, 1, 'the late message is back in its queue')
+
+  const other = `zd-${randomUUID()}`
+  await channel.assertQueue(other, { durable: false })
+  const { stream, lines } = logCollector()
+  const second = await build(t, {}, { logger: { stream, level: 'info' } })
+  second.health.worker('jobs', consumers.amqp(channel, { queue: other, handler: () => {} }))
+  await second.ready()
+  await until(() => lines.some((l) => l.msg === 'worker "jobs" started'), 'the consumer')
+  await channel.deleteQueue(other)
+  await until(() => lines.some((l) => l.msg === `consumer: the broker cancelled the consumer of queue "${other}" (deleted?): no more messages come`), 'the cancel')
+  t.ok((await second.health.shutdown()).clean, 'a consumer the broker cancelled stops cleanly')
+})
+
+t.test('JetStream and Redis streams: a read that fails (consumer or group deleted) is logged and retried; the consumer goes on', async (t) => {
+  for (const name of ['nats', 'redis'] as const) {
+    const url = await service(t, name)
+    if (url === undefined) return
+    const { stream, lines } = logCollector()
+    const handled: string[] = []
+    const app = await build(t, {}, { logger: { stream, level: 'info' } })
+    const key = `zd_${randomUUID().replaceAll('-', '')}`
+    let add: () => Promise<void>
+    if (name === 'nats') {
+      const nc = await natsConnect({ servers: url.host })
+      t.teardown(async () => await nc.close())
+      const jsm = await nc.jetstreamManager()
+      await jsm.streams.add({ name: key, subjects: [`${key}.>`] })
+      t.teardown(async () => await jsm.streams.delete(key).catch(() => {}))
+      await jsm.consumers.add(key, { durable_name: 'workers', ack_policy: AckPolicy.Explicit })
+      app.health.worker('jobs', consumers.jetstream(nc.jetstream(), { stream: key, consumer: 'workers', handler: (m) => { handled.push(new TextDecoder().decode(m.data)) } }))
+      await app.ready()
+      await jsm.consumers.delete(key, 'workers')
+      await until(() => lines.some((l) => l.msg === 'consumer: pull failed; retrying in 1 s'), 'the failure logged')
+      await jsm.consumers.add(key, { durable_name: 'workers', ack_policy: AckPolicy.Explicit })
+      add = async () => { await nc.jetstream().publish(`${key}.jobs`, 'after') }
+    } else {
+      const client = new Redis(url.href)
+      t.teardown(async () => { await client.del(key); client.disconnect() })
+      app.health.worker('jobs', consumers.redisStream(client, { stream: key, group: 'workers', block: 100, handler: (entry) => { handled.push(entry.fields.id) } }))
+      await app.ready()
+      await client.xgroup('DESTROY', key, 'workers')
+      await until(() => lines.some((l) => l.msg === 'consumer: read failed; retrying in 1 s'), 'the failure logged')
+      await client.xgroup('CREATE', key, 'workers', '$')
+      add = async () => { await client.xadd(key, '*', 'id', 'after') }
+    }
+    // Published until the consumer, back from its retry, takes one.
+    await until(() => { void add(); return handled.includes('after') }, 'a message after the recovery', 10000)
+    t.ok((await app.health.shutdown()).clean)
+  }
+})
+
 t.test('amqplib: a handler that throws requeues its message (or drops it with requeueOnError: false); the consumer keeps going', async (t) => {
   const url = await service(t, 'amqp')
   if (url === undefined) return
@@ -242,7 +331,8 @@ t.test('amqplib: a handler that throws requeues its message (or drops it with re
       queue,
       requeueOnError,
       handler: (message) => {
-        if (String(message.content) === 'bad' && failures++ === 0) throw new Error('token=abcd1234secret failed')
+        // Something that is not an Error is a failure too.
+        if (String(message.content) === 'bad' && failures++ === 0) throw (requeueOnError ? new Error('token=abcd1234secret failed') : undefined)
         handled.push(String(message.content))
       }
     }))
@@ -277,25 +367,33 @@ t.test('JetStream and Redis streams: a handler that throws gives its message bac
   }
 })
 
-t.test('Redis streams with node-redis: the consumer leaves the group once its pending list is empty', async (t) => {
+t.test('Redis streams with node-redis and ioredis over RESP2: the consumer leaves the group once its pending list is empty', async (t) => {
   const url = await service(t, 'redis')
   if (url === undefined) return
-  const stream = `zd-${randomUUID()}`
-  const client = createClient({ url: url.href })
-  await client.connect()
-  t.teardown(async () => { await client.del(stream); await client.close() })
-  const handled: string[] = []
-  const app = await build(t)
-  app.health.worker('jobs', consumers.redisStream(client, { stream, group: 'workers', claimIdle: 0, handler: (entry) => { handled.push(entry.fields.id) } }))
-  await app.ready()
-  await client.xAdd(stream, '*', { id: 'a' })
-  await until(() => handled.includes('a'), 'the entry')
-  t.same((await client.xInfoConsumers(stream, 'workers')).length, 1)
-  const began = Date.now()
-  t.ok((await app.health.shutdown()).clean)
-  t.ok(Date.now() - began < 2000, 'the blocking read was interrupted, not waited out')
-  t.same(await client.xInfoConsumers(stream, 'workers'), [], 'removed from the group')
-  t.same(await client.xPending(stream, 'workers'), { pending: 0, firstId: null, lastId: null, consumers: null })
+  const admin = createClient({ url: url.href })
+  await admin.connect()
+  t.teardown(async () => await admin.close())
+  const node = createClient({ url: url.href })
+  await node.connect()
+  t.teardown(async () => await node.close())
+  const io = new Redis(url.href, { protocol: 2 })
+  t.teardown(() => io.disconnect())
+  for (const client of [node, io]) {
+    const stream = `zd-${randomUUID()}`
+    t.teardown(async () => await admin.del(stream))
+    const handled: string[] = []
+    const app = await build(t)
+    app.health.worker('jobs', consumers.redisStream(client as never, { stream, group: 'workers', claimIdle: 0, handler: (entry) => { handled.push(entry.fields.id) } }))
+    await app.ready()
+    await admin.xAdd(stream, '*', { id: 'a' })
+    await until(() => handled.includes('a'), 'the entry')
+    t.same((await admin.xInfoConsumers(stream, 'workers')).length, 1)
+    const began = Date.now()
+    t.ok((await app.health.shutdown()).clean)
+    t.ok(Date.now() - began < 2000, 'the blocking read was interrupted, not waited out')
+    t.same(await admin.xInfoConsumers(stream, 'workers'), [], 'removed from the group')
+    t.same(await admin.xPending(stream, 'workers'), { pending: 0, firstId: null, lastId: null, consumers: null })
+  }
 })
 
 t.test('BullMQ: the worker\'s own close waits for the active job; a job still active at the timeout is counted', async (t) => {
@@ -331,6 +429,62 @@ t.test('BullMQ: the worker\'s own close waits for the active job; a job still ac
       t.equal(finished, 1, 'the active job finished before the stop resolved')
     }
   }
+})
+
+t.test('amqplib: the channel closed under a running handler: its ack is not sent, the work is counted as cut, the broker requeues it', async (t) => {
+  const url = await service(t, 'amqp')
+  if (url === undefined) return
+  const queue = `zd-${randomUUID()}`
+  const admin = await amqplib.connect(url.href)
+  t.teardown(async () => await admin.close().catch(() => {}))
+  const adminChannel = await admin.createChannel()
+  await adminChannel.assertQueue(queue, { durable: false })
+  t.teardown(async () => await adminChannel.deleteQueue(queue).catch(() => {}))
+  const connection = await amqplib.connect(url.href)
+  t.teardown(async () => await connection.close().catch(() => {}))
+  const channel = await connection.createChannel()
+  let release: () => void = () => {}
+  const held = new Promise<void>((resolve) => { release = resolve })
+  let started = false
+  const app = await build(t)
+  app.health.worker('jobs', consumers.amqp(channel, { queue, handler: async () => { started = true; await held } }))
+  await app.ready()
+  adminChannel.sendToQueue(queue, Buffer.from('one'))
+  await until(() => started, 'the handler')
+  const shutdown = app.health.shutdown()
+  await channel.close()
+  release()
+  const report = await shutdown
+  t.match(report.workers.find((w) => w.name === 'jobs'), { outcome: 'cut', cut: 1 })
+  t.equal((await adminChannel.checkQueue(queue)).messageCount, 1, 'requeued by the broker')
+})
+
+t.test('Redis streams: entries a dead consumer left pending are claimed and handled; a start that fails makes liveness fail', async (t) => {
+  const url = await service(t, 'redis')
+  if (url === undefined) return
+  const stream = `zd-${randomUUID()}`
+  const admin = new Redis(url.href)
+  t.teardown(async () => { await admin.del(stream); admin.disconnect() })
+  await admin.xgroup('CREATE', stream, 'workers', '$', 'MKSTREAM')
+  await admin.xadd(stream, '*', 'id', 'orphan')
+  // Read by a consumer that then died without acknowledging it.
+  await admin.xreadgroup('GROUP', 'workers', 'dead', 'COUNT', 1, 'STREAMS', stream, '>')
+  const handled: string[] = []
+  const app = await build(t)
+  app.health.worker('jobs', consumers.redisStream(admin, { stream, group: 'workers', consumer: 'alive', claimIdle: 1, block: 100, handler: (entry) => { handled.push(entry.fields.id) } }))
+  await app.ready()
+  await until(() => handled.includes('orphan'), 'the orphan claimed')
+  t.ok((await app.health.shutdown()).clean)
+  t.same(await admin.xpending(stream, 'workers'), [0, null, null, null], 'acknowledged')
+
+  const wrong = `zd-${randomUUID()}`
+  await admin.set(wrong, 'not a stream')
+  t.teardown(async () => await admin.del(wrong))
+  const broken = await build(t)
+  broken.health.worker('jobs', consumers.redisStream(admin, { stream: wrong, group: 'workers', handler: () => {} }))
+  await broken.ready()
+  await until(() => broken.health.report('live').status === 'fail', 'liveness to fail')
+  t.ok((await broken.health.shutdown()).clean)
 })
 
 t.test('consumers: bad clients and options are coded errors naming what was wrong', async (t) => {

@@ -9,13 +9,14 @@ export interface AmqpMessage { content: Buffer, fields: { deliveryTag: number, r
 
 /** An amqplib channel (from `connection.createChannel()`), with the queue asserted as the app needs. */
 export interface AmqpChannel {
-  consume: (queue: string, onMessage: (message: AmqpMessage | null) => void, options?: { noAck?: boolean }) => Promise<{ consumerTag: string }>
-  cancel: (consumerTag: string) => Promise<unknown>
-  ack: (message: AmqpMessage) => void
-  nack: (message: AmqpMessage, allUpTo?: boolean, requeue?: boolean) => void
-  prefetch: (count: number) => Promise<unknown>
-  checkQueue: (queue: string) => Promise<unknown>
-  once: (event: 'close', listener: () => void) => unknown
+  // Methods, not function properties: TypeScript then accepts amqplib's own, richer, message type.
+  consume (queue: string, onMessage: (message: AmqpMessage | null) => void, options?: { noAck?: boolean }): Promise<{ consumerTag: string }>
+  cancel (consumerTag: string): Promise<unknown>
+  ack (message: AmqpMessage): void
+  nack (message: AmqpMessage, allUpTo?: boolean, requeue?: boolean): void
+  prefetch (count: number): Promise<unknown>
+  checkQueue (queue: string): Promise<unknown>
+  once (event: 'close', listener: () => void): unknown
 }
 
 export interface AmqpConsumerOptions extends ConsumerOptions<AmqpMessage> {
@@ -65,13 +66,14 @@ export function amqp (channel: AmqpChannel, options: AmqpConsumerOptions): Worke
   }
 
   return {
-    start: async ({ log }) => {
+    start: async ({ log, signal }) => {
+      // A shutdown that begins while this start is still under way: nothing is taken from then on.
+      signal.addEventListener('abort', () => { stopping = true; flow.stop() }, { once: true })
       channel.once('close', () => { closed = true })
       flow.onRoom = () => next(log)
       await channel.prefetch(prefetch)
       const consumer = await channel.consume(options.queue, (message) => {
-        // null: the broker cancelled the consumer (the queue was deleted).
-        if (message === null) return
+        if (message === null) return log.warn(`consumer: the broker cancelled the consumer of queue "${options.queue}" (deleted?): no more messages come`)
         if (stopping) return void attempt(log, 'nack', () => channel.nack(message, false, true))
         waiting.push(message)
         next(log)
@@ -80,6 +82,7 @@ export function amqp (channel: AmqpChannel, options: AmqpConsumerOptions): Worke
     },
     stop: async ({ signal, log }): Promise<WorkerOutcome> => {
       stopping = true
+      flow.stop()
       for (const message of waiting.splice(0)) await attempt(log, 'nack', () => channel.nack(message, false, true))
       if (consumerTag !== undefined) await attempt(log, 'cancel', async () => await channel.cancel(consumerTag as string))
       const abandoned = await flow.settle(signal)

@@ -29,6 +29,7 @@ export class Flow<M> {
   readonly #concurrency: number
   readonly #handler: MessageHandler<M>
   #roomWaiters: Array<() => void> = []
+  #stopped = false
   /** Called whenever a message has finished and made room. */
   onRoom: () => void = () => {}
 
@@ -45,10 +46,16 @@ export class Flow<M> {
     return this.#concurrency - this.#running.size
   }
 
-  /** Resolves once a message may run. */
+  /** Resolves once a message may run, or the flow is stopped. */
   async whenRoom (): Promise<void> {
-    if (this.room > 0) return
+    if (this.room > 0 || this.#stopped) return
     await new Promise<void>((resolve) => this.#roomWaiters.push(resolve))
+  }
+
+  /** No more messages will be taken: a loop waiting for room is let go at once. */
+  stop (): void {
+    this.#stopped = true
+    for (const wake of this.#roomWaiters.splice(0)) wake()
   }
 
   /**
@@ -79,8 +86,6 @@ export class Flow<M> {
     const left = [...this.#running.keys()]
     for (const message of left) this.#abandoned.add(message)
     if (left.length > 0) this.#controller.abort(signal.reason)
-    // A loop waiting for room must not wait forever.
-    for (const wake of this.#roomWaiters.splice(0)) wake()
     return left
   }
 }

@@ -49,9 +49,13 @@ export function jetstream (js: JetStreamClient, options: JetStreamConsumerOption
   let stopping = false
   let failedAcks = 0
   let loop: Promise<void> = Promise.resolve()
+  let markStopped!: () => void
+  const stopped = new Promise<void>((resolve) => { markStopped = resolve })
 
   return {
-    start: async ({ log }) => {
+    start: async ({ log, signal }) => {
+      // A shutdown that begins while this start is still under way: nothing is taken from then on.
+      signal.addEventListener('abort', () => { stopping = true; flow.stop(); markStopped() }, { once: true })
       const consumer = await js.consumers.get(options.stream, options.consumer)
       loop = (async () => {
         while (!stopping) {
@@ -65,22 +69,23 @@ export function jetstream (js: JetStreamClient, options: JetStreamConsumerOption
                 if (failure !== undefined) {
                   log.error({ reason: describeError(failure) }, 'consumer: handler failed; given back (nak)')
                   await attempt(log, 'nak', () => message.nak())
-                } else if (!await attempt(log, 'ack (the server will redeliver the message)', async () => { if (!await message.ackAck({ timeout: expires })) throw new Error('ack not confirmed') })) {
+                } else if (!await attempt(log, 'ack (the server will redeliver the message)', async () => await message.ackAck({ timeout: expires }))) {
                   failedAcks++
                 }
               })
             }
           } catch (error) {
-            if (stopping) break
-            // The connection is reconnecting, or the consumer went away: try again shortly.
+            // The connection is reconnecting, or the consumer went away: try again shortly, unless stopping.
             log.error({ reason: describeError(error) }, 'consumer: pull failed; retrying in 1 s')
-            await sleep(1000)
+            await Promise.race([sleep(1000, undefined, { ref: false }), stopped])
           }
         }
       })()
     },
     stop: async ({ signal, log }): Promise<WorkerOutcome> => {
       stopping = true
+      flow.stop()
+      markStopped()
       await Promise.race([loop, aborted(signal)])
       const abandoned = await flow.settle(signal)
       for (const message of abandoned) await attempt(log, 'nak', () => message.nak())

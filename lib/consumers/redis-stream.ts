@@ -32,10 +32,9 @@ function commands (client: unknown): Commands {
   return { send, quit: async () => await (c.close ?? c.quit)?.call(c) }
 }
 
-// XREADGROUP and XAUTOCLAIM answer [id, [field, value, ...]] pairs.
+// XREADGROUP and XAUTOCLAIM answer [id, [field, value, ...]] pairs (XAUTOCLAIM: [id, null] for a deleted entry).
 function entries (reply: unknown): RedisStreamEntry[] {
-  if (!Array.isArray(reply)) return []
-  return reply.filter((e): e is [string, string[]] => Array.isArray(e) && Array.isArray(e[1])).map(([id, list]) => {
+  return (reply as unknown[]).filter((e): e is [string, string[]] => Array.isArray(e) && Array.isArray(e[1])).map(([id, list]) => {
     const fields: Record<string, string> = {}
     for (let i = 0; i + 1 < list.length; i += 2) fields[String(list[i])] = String(list[i + 1])
     return { id: String(id), fields }
@@ -80,9 +79,13 @@ export function redisStream (client: RedisStreamClient, options: RedisStreamCons
   let stopping = false
   let failedAcks = 0
   let loop: Promise<void> = Promise.resolve()
+  let markStopped!: () => void
+  const stopped = new Promise<void>((resolve) => { markStopped = resolve })
 
   return {
-    start: async ({ log }) => {
+    start: async ({ log, signal }) => {
+      // A shutdown that begins while this start is still under way: nothing is taken from then on.
+      signal.addEventListener('abort', () => { stopping = true; flow.stop(); markStopped() }, { once: true })
       await main.send(['XGROUP', 'CREATE', stream, group, '$', 'MKSTREAM']).catch((error: unknown) => {
         if (!String((error as Error)?.message).startsWith('BUSYGROUP')) throw error
       })
@@ -114,15 +117,16 @@ export function redisStream (client: RedisStreamClient, options: RedisStreamCons
             // What a read brings is this consumer's now, stopping or not: it runs.
             for (const entry of readReply(reply)) run(entry)
           } catch (error) {
-            if (stopping) break
             log.error({ reason: describeError(error) }, 'consumer: read failed; retrying in 1 s')
-            await sleep(1000)
+            await Promise.race([sleep(1000, undefined, { ref: false }), stopped])
           }
         }
       })()
     },
     stop: async ({ signal, log }): Promise<WorkerOutcome> => {
       stopping = true
+      flow.stop()
+      markStopped()
       // The read may reach the server after the first UNBLOCK (two connections): asked again until the loop ends.
       const ended = loop.then(() => true)
       while (readerId !== undefined && !signal.aborted) {
