@@ -69,10 +69,17 @@ interface OpenStream { stream: EventStream, endWithRetry: () => Promise<void>, d
 export class EventStreams {
   readonly #open = new Set<OpenStream>()
   readonly #adopt: (socket: Socket) => void
-  #stopping = false
+  readonly #closing: () => boolean
 
-  constructor (adopt: (socket: Socket) => void) {
+  /** `closing`: whether the instance has begun closing (a stream opened then ends after its replay). */
+  constructor (adopt: (socket: Socket) => void, closing: () => boolean) {
     this.#adopt = adopt
+    this.#closing = closing
+  }
+
+  /** How many streams are open now. */
+  get count (): number {
+    return this.#open.size
   }
 
   get worker (): Worker {
@@ -130,12 +137,11 @@ export class EventStreams {
     this.#open.add(entry)
     await options.replay?.(stream)
     // Opened while closing: the client got what it missed; it resumes on an instance in rotation.
-    if (this.#stopping) await entry.endWithRetry()
+    if (this.#closing()) await entry.endWithRetry()
     return stream
   }
 
   async #stop ({ signal }: WorkerContext): Promise<WorkerOutcome> {
-    this.#stopping = true
     const open = [...this.#open]
     const pending = new Set(open)
     const all = Promise.all(open.map(async (entry) => { await entry.endWithRetry(); pending.delete(entry) }))

@@ -103,9 +103,10 @@ export class Health implements ZeroDowntimeHealth {
       if (state === 'closed') this.#metrics.stop()
     })
     // SSE streams are ended by one built-in worker, so that every reply marked as a stream is.
-    this.#streams = new EventStreams((socket) => this.#lifecycle.adopt(socket))
-    // It ends its streams within drainTimeout and destroys what is left at once: no time beyond the drain.
-    this.#workers.keep(this.#workers.add(EVENT_STREAMS, this.#streams.worker, { http: true }, 0))
+    this.#streams = new EventStreams((socket) => this.#lifecycle.adopt(socket), () => this.state === 'closing' || this.state === 'closed')
+    // It ends its streams within drainTimeout and destroys what is left at once: no time beyond the
+    // drain. Without open streams it is skipped, and left out of the report.
+    this.#workers.keep(this.#workers.add(EVENT_STREAMS, this.#streams.worker, { http: true }, { react: 0, hasWork: () => this.#streams.count > 0 }))
   }
 
   /**

@@ -46,7 +46,10 @@ export interface WorkerReport {
   cut: number
 }
 
-interface Entry { name: string, worker: Worker, timeout: number, http: boolean, react: number, started?: Promise<unknown> }
+interface Entry { name: string, worker: Worker, timeout: number, http: boolean, react: number, hasWork: () => boolean, started?: Promise<unknown> }
+
+/** What only the plugin's own workers set: the reaction time after the timeout, whether there is anything to stop. */
+interface BuiltIn { react?: number, hasWork?: () => boolean }
 
 // After its signal aborts, a stop gets this long to cut what is left and say how much it cut.
 export const WORKER_REACT_MS = 250
@@ -65,9 +68,9 @@ export class Workers {
 
   /**
    * A validated worker, not kept yet (the caller checks the budget in between). `react`: how long
-   * its stop may still take once its signal aborted.
+   * its stop may still take once its signal aborted; `hasWork`: false to skip it (and its report).
    */
-  add (name: unknown, worker: unknown, options: unknown = {}, react = WORKER_REACT_MS): Entry {
+  add (name: unknown, worker: unknown, options: unknown = {}, { react = WORKER_REACT_MS, hasWork = () => true }: BuiltIn = {}): Entry {
     assertNewName('worker', name, { has: (n) => this.#entries.some((e) => e.name === n) })
     if (this.#sealed) throw new TooLateError('worker', name)
     const where = `health.worker("${name}")`
@@ -81,7 +84,7 @@ export class Workers {
     const extra = Object.keys(unknown)[0]
     if (extra !== undefined) throw new InvalidArgumentError(`${where} option "${extra}"`, 'an unknown option', 'one of "timeout", "http"')
     if (http !== undefined && typeof http !== 'boolean') throw new InvalidArgumentError(`${where} option "http"`, describe(http), 'a boolean')
-    return { name, worker: { start, stop }, timeout: duration(`${where} timeout`, timeout, this.#defaultTimeout, { positive: true }), http: http ?? false, react }
+    return { name, worker: { start, stop }, timeout: duration(`${where} timeout`, timeout, this.#defaultTimeout, { positive: true }), http: http ?? false, react, hasWork }
   }
 
   keep (entry: Entry): void {
@@ -123,7 +126,7 @@ export class Workers {
     this.#sealed = true
     this.#starting.abort(new Error('shutting down'))
     const entries = this.#entries.filter((e) => e.http === http && (e.worker.start === undefined || e.started !== undefined))
-    return await Promise.all(entries.map(async (entry) => await this.#stopOne(entry, log)))
+    return await Promise.all(entries.filter((e) => e.hasWork()).map(async (entry) => await this.#stopOne(entry, log)))
   }
 
   async #stopOne (entry: Entry, log: FastifyBaseLogger): Promise<WorkerReport> {

@@ -477,6 +477,20 @@ t.test('Redis streams: entries a dead consumer left pending are claimed and hand
   t.ok((await app.health.shutdown()).clean)
   t.same(await admin.xpending(stream, 'workers'), [0, null, null, null], 'acknowledged')
 
+  // An entry added as the shutdown begins, before the stop's CLIENT UNBLOCK on the same connection:
+  // the blocked read brings it. It is not started but handed on, and claimed at once by the next consumer.
+  const late = await build(t)
+  const taken: string[] = []
+  late.health.worker('jobs', consumers.redisStream(admin, { stream, group: 'workers', consumer: 'leaving', block: 5000, handler: (entry) => { taken.push(entry.fields.id) } }))
+  late.health.onStateChange((state) => { if (state === 'draining') void admin.xadd(stream, '*', 'id', 'late') })
+  await late.ready()
+  // Until the reader's XREADGROUP is blocked on the server.
+  while (!(await admin.client('LIST') as string).includes('cmd=xreadgroup')) await settle(10)
+  t.ok((await late.health.shutdown()).clean)
+  t.same(taken, [], 'nothing started once the shutdown began')
+  const claimed = await admin.xautoclaim(stream, 'workers', 'next', 60000, '0-0') as [string, Array<[string, string[]]>]
+  t.same(claimed[1].map(([, fields]) => fields[1]), ['late'], 'handed on: the next consumer claims it at once, whatever its claimIdle')
+
   const wrong = `zd-${randomUUID()}`
   await admin.set(wrong, 'not a stream')
   t.teardown(async () => await admin.del(wrong))

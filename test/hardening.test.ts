@@ -78,7 +78,7 @@ t.test('an authorize() that never settles: the probe answers, details withheld, 
   t.match(verbose.body, /\[-\]db failed: reason withheld/)
   t.equal((await get(app, '/health')).status, 503)
   t.ok(lines.some((l) => /authorize\(\) did not answer within 100 ms: details withheld/.test(String(l.msg))))
-  t.same(await app.health.shutdown(), { clean: true, problems: [] })
+  t.same(await app.health.shutdown(), { clean: true, problems: [], workers: [] })
 })
 
 t.test('an authorize() that throws is logged without the error object (its config may carry credentials)', async (t) => {

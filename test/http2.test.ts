@@ -33,7 +33,7 @@ t.test('HTTP/2: sessions get GOAWAY when draining; a session opened while draini
   t.same(await fetch2(second, '/readyz'), { status: 503, body: '{"status":"fail"}' })
   await secondGoaway
   t.equal(app.health.state, 'draining', 'all of it within the delay')
-  t.same(await shutdown, { clean: true, problems: [] })
+  t.same(await shutdown, { clean: true, problems: [], workers: [] })
 })
 
 t.test('HTTP/2: a stream still running at drainTimeout is reported and its session destroyed', async (t) => {
@@ -50,6 +50,6 @@ t.test('HTTP/2: a stream still running at drainTimeout is reported and its sessi
   const stream = client.request({ ':path': '/stuck' })
   stream.on('error', () => {})
   await inHandler
-  t.same(await app.health.shutdown(), { clean: false, problems: ['1 request(s) still in flight after drainTimeout (100 ms)'] })
+  t.same(await app.health.shutdown(), { clean: false, problems: ['1 request(s) still in flight after drainTimeout (100 ms)'], workers: [] })
   await once(client, 'close')
 })

@@ -72,7 +72,7 @@ t.test('states move starting -> ready -> draining -> closing -> closed, each log
   await app.listen({ port: 0, host: '127.0.0.1' })
   off()
   const report = await app.health.shutdown()
-  t.same(report, { clean: true, problems: [] })
+  t.same(report, { clean: true, problems: [], workers: [] })
   t.same(seen, [['starting', 'ready'], ['ready', 'draining'], ['draining', 'closing'], ['closing', 'closed']])
   t.equal(lines.filter((l) => /^zero-downtime: \w+ -> \w+$/.test(String(l.msg))).length, 4)
   t.ok(lines.some((l) => /onStateChange listener threw/.test(String(l.msg))), 'a throwing listener is logged and does not stop the rest')
@@ -123,7 +123,7 @@ t.test('resources close after the server, newest first; a throwing and a hanging
   await app.listen({ port: 0, host: '127.0.0.1' })
   const report = await app.health.shutdown()
   t.same(closed, ['cache:closed', 'db'])
-  t.same(report, { clean: false, problems: ['resource(s) throws, hangs did not close cleanly'] })
+  t.same(report, { clean: false, problems: ['resource(s) throws, hangs did not close cleanly'], workers: [] })
   t.match(lines.find((l) => l.resource === 'throws'), { level: 50, reason: 'close failed: redis://[REDACTED]@cache' })
   t.match(lines.find((l) => l.resource === 'hangs'), { level: 50, reason: 'Resource "hangs" did not close within 30 ms' })
 })
@@ -135,7 +135,7 @@ t.test('a single resource that fails to close makes the shutdown unclean: close(
   const closing = app.close()
   const report = app.health.shutdown()
   await t.rejects(closing, { code: 'FST_ZD_UNCLEAN_SHUTDOWN', message: /resource\(s\) only did not close cleanly/ })
-  t.same(await report, { clean: false, problems: ['resource(s) only did not close cleanly'] })
+  t.same(await report, { clean: false, problems: ['resource(s) only did not close cleanly'], workers: [] })
 })
 
 t.test('setReady(false) takes the instance out of rotation and back', async (t) => {
@@ -276,7 +276,7 @@ t.test('shutdown() during startup skips the delay and aborts the tasks', async (
   const seen = recordStates(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const started = Date.now()
-  t.same(await app.health.shutdown(), { clean: true, problems: [] })
+  t.same(await app.health.shutdown(), { clean: true, problems: [], workers: [] })
   t.ok(Date.now() - started < 5000, `shut down in ${Date.now() - started} ms, far below the 25 s delay`)
   t.match(reason, { message: 'shutting down' })
   t.same(seen, [['starting', 'draining'], ['draining', 'closing'], ['closing', 'closed']])
@@ -298,7 +298,7 @@ t.test('while draining: readiness 503 at once, the app serves with Connection: c
   t.equal((await get(app, '/livez')).status, 200)
   t.equal((await get(app, '/startupz')).status, 200)
   t.equal(app.health.state, 'draining', 'all of it within the delay')
-  t.same(await drained, { clean: true, problems: [] })
+  t.same(await drained, { clean: true, problems: [], workers: [] })
 })
 
 t.test('onDrain listeners are told when draining begins, or at once when it has', async (t) => {
@@ -326,7 +326,7 @@ t.test('a direct close() runs the same sequence (no delay when not listening); s
   const started = Date.now()
   await app.close()
   t.ok(Date.now() - started < 5000, `closed in ${Date.now() - started} ms: no shutdownDelay for an instance that never listened`)
-  t.same(await app.health.shutdown(), { clean: true, problems: [] })
+  t.same(await app.health.shutdown(), { clean: true, problems: [], workers: [] })
   t.same(seen, [['starting', 'ready'], ['ready', 'draining'], ['draining', 'closing'], ['closing', 'closed']])
 })
 
@@ -340,7 +340,7 @@ t.test('drainTimeout: requests still in flight are logged and their sockets clos
   const pending = get(app, '/stuck?token=abc').catch((err: Error) => err)
   await inHandler
   const report = await app.health.shutdown()
-  t.same(report, { clean: false, problems: ['1 request(s) still in flight after drainTimeout (100 ms)'] })
+  t.same(report, { clean: false, problems: ['1 request(s) still in flight after drainTimeout (100 ms)'], workers: [] })
   t.match(await pending, { code: 'ECONNRESET' }, 'the stuck socket was closed')
   t.match(lines.find((l) => /still in flight/.test(String(l.msg))), { level: 50, req: { method: 'GET', url: '/stuck?token=[REDACTED]' }, ageMs: Number })
 })
@@ -415,7 +415,7 @@ t.test('pipelined requests in flight when draining begins: only the last respons
   t.equal(responses.length, 2, 'both pipelined requests were answered')
   t.match(responses[0], /^HTTP\/1\.1 200[^]*\r\nconnection: keep-alive\r\n[^]*held 1$/i, 'the first keeps the connection: the second is still to be answered on it')
   t.match(responses[1], /^HTTP\/1\.1 200[^]*\r\nconnection: close\r\n[^]*held 2$/i, 'the last tells the client to leave')
-  t.same(await done, { clean: true, problems: [] }, 'the server closed the connection after the last response: nothing was cut')
+  t.same(await done, { clean: true, problems: [], workers: [] }, 'the server closed the connection after the last response: nothing was cut')
 })
 
 t.test('pipelined requests that arrive while draining: the earlier response stops saying Connection: close, the last says it, none is dropped', async (t) => {
@@ -433,7 +433,7 @@ t.test('pipelined requests that arrive while draining: the earlier response stop
   t.equal(responses.length, 2, 'both pipelined requests were answered')
   t.notMatch(responses[0], /\r\nconnection: close\r\n/i, 'the first does not close the connection under the second')
   t.match(responses[1], /^HTTP\/1\.1 200[^]*\r\nconnection: close\r\n[^]*held 2$/i, 'the last tells the client to leave')
-  t.same(await done, { clean: true, problems: [] })
+  t.same(await done, { clean: true, problems: [], workers: [] })
 })
 
 t.test('a response whose headers went out before draining: once it ends, its idle keep-alive socket is closed at once, not at drainTimeout', async (t) => {
@@ -454,7 +454,7 @@ t.test('a response whose headers went out before draining: once it ends, its idl
   await stateReached(app, 'closing')
   const ended = performance.now()
   body.end('b')
-  t.same(await done, { clean: true, problems: [] })
+  t.same(await done, { clean: true, problems: [], workers: [] })
   // Left to Node, the idle socket would stay open until drainTimeout cut it (or keepAliveTimeout).
   t.ok(performance.now() - ended < drainTimeout / 4, `closed ${Math.round(performance.now() - ended)} ms after the response ended, well before drainTimeout (${drainTimeout} ms)`)
 })
@@ -478,7 +478,7 @@ t.test('a request whose headers were still arriving when the server closed: if i
   const answered = performance.now()
   t.match(received(), /connection: keep-alive/i, 'the handler kept the connection alive')
   await closed
-  t.same(await done, { clean: true, problems: [] })
+  t.same(await done, { clean: true, problems: [], workers: [] })
   t.ok(performance.now() - answered < drainTimeout / 4, `closed ${Math.round(performance.now() - answered)} ms after the response, well before drainTimeout (${drainTimeout} ms)`)
 })
 
@@ -531,12 +531,12 @@ t.test('an onClose hook of the app that throws: close() rejects with it, and the
   app.addHook('onClose', async () => { throw new Error('flush failed for postgres://app:hunter2@db/app') })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const report = await app.health.shutdown()
-  t.same(report, { clean: false, problems: ['close failed: flush failed for postgres://[REDACTED]@db/app'] })
+  t.same(report, { clean: false, problems: ['close failed: flush failed for postgres://[REDACTED]@db/app'], workers: [] })
 })
 
 t.test('app.health is the documented API and nothing else; its methods chain and stay bound', async (t) => {
   const app = await build(t, { shutdownDelay: 0 })
-  t.same(Object.keys(app.health).sort(), ['check', 'checks', 'markBroken', 'onDrain', 'onStateChange', 'ready', 'report', 'resource', 'setReady', 'shutdown', 'startupTask', 'state'])
+  t.same(Object.keys(app.health).sort(), ['check', 'checks', 'eventStream', 'markBroken', 'onDrain', 'onStateChange', 'ready', 'report', 'resource', 'setReady', 'shutdown', 'startupTask', 'state', 'websockets', 'worker'])
   for (const internal of ['reportOne', 'aggregate', 'start', 'beginClosing', 'finish', 'answer', 'attach', 'api']) t.notOk(internal in app.health, `${internal} is not reachable`)
   t.ok(Object.isFrozen(app.health))
   const { setReady, report } = app.health

@@ -24,6 +24,9 @@ export interface RedisStreamConsumerOptions extends ConsumerOptions<RedisStreamE
   claimIdle?: number
 }
 
+// An entry handed on looks idle this long (a day): past any consumer's claimIdle.
+const HAND_ON_IDLE = 86_400_000
+
 interface Commands { send: (args: string[]) => Promise<unknown>, quit: () => Promise<unknown> }
 
 function commands (client: unknown): Commands {
@@ -53,7 +56,8 @@ function readReply (reply: unknown): RedisStreamEntry[] {
 /**
  * A Redis streams consumer group member, run as a worker. It reads only as many entries as it can
  * start at once, so none wait in the client, and claims entries abandoned by consumers that died.
- * Its stop interrupts the blocking read, stops claiming, lets the running handlers finish and
+ * Its stop interrupts the blocking read, stops claiming, hands on what a last read brought (marked
+ * idle, so the next consumer's claim takes it at once), lets the running handlers finish and
  * XACKs them, then removes this consumer from the group once its pending list is empty (a name
  * per process would otherwise pile up). At the timeout those still running stay pending, for
  * another consumer to claim, and are counted as cut.
@@ -78,6 +82,7 @@ export function redisStream (client: RedisStreamClient, options: RedisStreamCons
   let readerId: string | undefined
   let stopping = false
   let failedAcks = 0
+  const unstarted: string[] = []
   let loop: Promise<void> = Promise.resolve()
   let markStopped!: () => void
   const stopped = new Promise<void>((resolve) => { markStopped = resolve })
@@ -114,8 +119,11 @@ export function redisStream (client: RedisStreamClient, options: RedisStreamCons
               if (flow.room === 0 || stopping) continue
             }
             const reply = await reader?.send(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(flow.room), 'BLOCK', String(block), 'STREAMS', stream, '>'])
-            // What a read brings is this consumer's now, stopping or not: it runs.
-            for (const entry of readReply(reply)) run(entry)
+            for (const entry of readReply(reply)) {
+              // Read as the stop began: not started, handed on instead (below).
+              if (stopping) unstarted.push(entry.id)
+              else run(entry)
+            }
           } catch (error) {
             log.error({ reason: describeError(error) }, 'consumer: read failed; retrying in 1 s')
             await Promise.race([sleep(1000, undefined, { ref: false }), stopped])
@@ -134,6 +142,9 @@ export function redisStream (client: RedisStreamClient, options: RedisStreamCons
         if (await Promise.race([ended, sleep(100).then(() => false)])) break
       }
       await Promise.race([loop, aborted(signal)])
+      // Redis streams cannot give an entry back: it is marked idle for long (XCLAIM ... IDLE), so
+      // that the next consumer's claim takes it at once.
+      if (unstarted.length > 0) await attempt(log, 'handing on unstarted entries (XCLAIM IDLE)', async () => await main.send(['XCLAIM', stream, group, consumer, '0', ...unstarted.splice(0), 'IDLE', String(HAND_ON_IDLE), 'JUSTID']))
       const abandoned = await flow.settle(signal)
       if (abandoned.length === 0 && failedAcks === 0) {
         await attempt(log, 'XGROUP DELCONSUMER', async () => {
