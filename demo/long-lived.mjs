@@ -186,9 +186,12 @@ export async function rollLongLived ({ variant, rolls = 1, instances = 2, client
   const takenLate = Number(await redis.get(`${run}:taken-late`) ?? 0)
   const queues = {}
   for (const kind of ['amqp', 'nats', 'redis']) {
-    const handled = processed.filter((p) => p.startsWith(`${kind}:`)).map((p) => p.slice(kind.length + 1))
+    const records = processed.filter((p) => p.startsWith(`${kind}:`)).map((p) => p.split(':'))
+    const handled = records.map(([, id]) => id)
     const distinct = new Set(handled)
-    queues[kind] = { published: published[kind].size, lost: [...published[kind].keys()].filter((id) => !distinct.has(id)).length, duplicated: handled.length - distinct.size }
+    // From publication to the end of its handling: a message given back at a roll waits longest.
+    const waitMs = Math.max(0, ...records.map(([, id, at]) => Number(at) - published[kind].get(id)))
+    queues[kind] = { published: published[kind].size, lost: [...published[kind].keys()].filter((id) => !distinct.has(id)).length, duplicated: handled.length - distinct.size, waitMs }
   }
   await Promise.all([
     redis.del(`${run}:processed`, `${run}:taken-late`, `${run}-stream`),
@@ -211,7 +214,10 @@ export function table (results) {
   row('SSE: abnormal disconnects (stream cut)', (r) => r.sse.abnormal)
   row('SSE: events missed / duplicated', (r) => `${r.sse.missed} / ${r.sse.duplicated}`)
   row('SSE: longest reconnect (ms)', (r) => r.sse.reconnectMs)
-  for (const kind of ['amqp', 'nats', 'redis']) row(`${kind}: messages lost / handled twice (of published)`, (r) => `${r.queues[kind].lost} / ${r.queues[kind].duplicated} (of ${r.queues[kind].published})`)
+  for (const kind of ['amqp', 'nats', 'redis']) {
+    row(`${kind}: messages not handled within 15 s / handled twice (of published)`, (r) => `${r.queues[kind].lost} / ${r.queues[kind].duplicated} (of ${r.queues[kind].published})`)
+    row(`${kind}: longest publish-to-handled (ms)`, (r) => r.queues[kind].waitMs)
+  }
   row('messages taken after SIGTERM (all queues)', (r) => r.takenLate)
   row('exit codes of the retired instances', (r) => r.exits.join(', '))
   return rows.join('\n')

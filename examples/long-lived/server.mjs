@@ -5,7 +5,7 @@
 // VARIANT=plugin (the default) uses the plugin's workers. VARIANT=naive does what the README of
 // 0.1 suggested: close sockets and end streams in onDrain, close the clients as resources.
 //
-// Each message handled is recorded in Redis (list `<RUN>:processed`, one entry per handling), and
+// Each message handled is recorded in Redis (list `<RUN>:processed`, `kind:id:time` per handling), and
 // each message taken once the shutdown began is counted (`<RUN>:taken-late`): the demo reads both.
 import Fastify from 'fastify'
 import websocket from '@fastify/websocket'
@@ -42,7 +42,7 @@ const handle = async (kind, id) => {
     await redis.incr(`${run}:taken-late`)
   }
   await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150))
-  await redis.rpush(`${run}:processed`, `${kind}:${id}`)
+  await redis.rpush(`${run}:processed`, `${kind}:${id}:${Date.now()}`)
 }
 
 const channel = await amqp.createChannel()
