@@ -107,6 +107,9 @@ t.test('bad input: exit 2 with a clear message', async (t) => {
     [['check', join(examples, 'deployment.yaml'), '--config', write('bad.json', '{ nope')], /bad.json: invalid JSON/],
     [['check', join(examples, 'deployment.yaml'), '--config', write('opts.json', '{ "shutdownDelay": -1 }')], /^error FST_ZD_CLI_CONFIG: Invalid option "shutdownDelay": got -1/],
     [['check', join(examples, 'deployment.yaml'), '--config', write('res.json', '{ "resourceTimeouts": "5s" }')], /resourceTimeouts: expected an array of milliseconds/],
+    [['check', join(examples, 'deployment.yaml'), '--config', write('workers.json', '{ "workers": [{ "timeout": "5s" }] }')], /workers: expected an array of \{ "timeout": ms \(default drainTimeout\), "http": boolean \(default false\) \}/],
+    [['check', join(examples, 'deployment.yaml'), '--config', write('workers2.json', '{ "workers": [{ "http": 1 }] }')], /workers: expected an array/],
+    [['check', join(examples, 'deployment.yaml'), '--config', write('workers3.json', '{ "workers": [5] }')], /workers: expected an array/],
     [['check'], /^check: no file given\n\nUsage:\n {2}fastify-zero-downtime check/],
     [['lint', 'x.yaml'], /^unknown command "lint": expected check or lint-migrations\n\nUsage/],
     [['check', 'x.yaml', '--config'], /^--config needs a value\n\nUsage/],
@@ -146,4 +149,13 @@ t.test('the cluster\'s endpoint propagation: shutdownDelay (with any preStop sle
   t.equal(slow.code, 1)
   t.match(slow.out.join('\n'), /propagation: the pod keeps serving 5000 ms after deletion .* less than the cluster's endpoint propagation of 10000 ms plus 1000 ms.* Fix: raise shutdownDelay to 11000 ms or more/)
   t.match(await runCli('check', file, '--propagation=soon'), { code: 2, err: [/^--propagation soon: expected seconds, 0 or more/] })
+})
+
+t.test('workers count in the budget: an HTTP-borne stop after the delay, a consumer from the signal', async (t) => {
+  const base = { ...options, gracePeriod: 30000, shutdownDelay: 5000, drainTimeout: 10000 }
+  const grace = (json: unknown): string[] => checkDeployment(deployment(), readConfig(json)).filter((p) => p.rule === 'grace-period').map((p) => p.message)
+  t.same(grace({ ...base, workers: [{}, { http: true }] }), [], 'default timeouts (drainTimeout) fit as before')
+  t.match(grace({ ...base, workers: [{ timeout: 24000, http: true }] }), [/may take 35250 ms: shutdownDelay 5000 \+ longest HTTP worker stop 24250 \(above drainTimeout 10000\)/])
+  t.match(grace({ ...base, workers: [{ timeout: 29000 }] }), [/may take 35250 ms: longest consumer worker stop 29250 \(above shutdownDelay 5000 \+ drainTimeout 10000\) \+ 1 resource timeout\(s\) 5000/])
+  t.same(readConfig({ ...base, workers: [{}] }).workers, [{ timeout: 10000, http: false }])
 })

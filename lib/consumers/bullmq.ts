@@ -5,10 +5,11 @@ import { aborted } from '../deadline'
 
 /** A BullMQ `Worker`; create it with `autorun: false`, so that it takes no job before the instance is ready. */
 export interface BullmqWorker {
-  run: () => Promise<unknown>
-  close: (force?: boolean) => Promise<unknown>
-  isRunning: () => boolean
-  on: (event: 'active' | 'completed' | 'failed', listener: (...args: never[]) => void) => unknown
+  // Methods, not function properties: TypeScript then accepts BullMQ's generic listener types.
+  run (): Promise<unknown>
+  close (force?: boolean): Promise<unknown>
+  isRunning (): boolean
+  on (event: 'active' | 'completed' | 'failed', listener: () => void): unknown
 }
 
 /**
