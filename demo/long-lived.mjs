@@ -142,7 +142,8 @@ export async function rollLongLived ({ variant, rolls = 1, instances = 2, client
   let seq = 0
   const publisher = (async () => {
     const js = nc.jetstream()
-    while (publishing) {
+    for (;;) {
+      if (!publishing) break
       const id = String(seq++)
       const now = Date.now()
       published.amqp.set(id, now)

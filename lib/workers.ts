@@ -54,7 +54,6 @@ interface BuiltIn { react?: number, hasWork?: () => boolean }
 // After its signal aborts, a stop gets this long to cut what is left and say how much it cut.
 export const WORKER_REACT_MS = 250
 
-
 /** The registered workers: started when the instance is ready, stopped by the shutdown. */
 export class Workers {
   readonly #entries: Entry[] = []

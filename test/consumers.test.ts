@@ -30,17 +30,22 @@ interface Broker {
 
 const settle = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
 
+/** A fresh RabbitMQ queue on a connection of its own, deleted and closed after the test. */
+async function amqpQueue (t: TestContext, url: URL): Promise<{ queue: string, connection: amqplib.ChannelModel, channel: amqplib.Channel }> {
+  const queue = `zd-${randomUUID()}`
+  const connection = await amqplib.connect(url.href)
+  const channel = await connection.createChannel()
+  await channel.assertQueue(queue, { durable: false })
+  t.teardown(async () => { await channel.deleteQueue(queue).catch(() => {}); await connection.close().catch(() => {}) })
+  return { queue, connection, channel }
+}
+
 const BROKERS: Broker[] = [
   {
     name: 'amqplib',
     service: 'amqp',
     setup: async (t, url, ids, handler, port, concurrency = 2) => {
-      const queue = `zd-${randomUUID()}`
-      const admin = await amqplib.connect(url.href)
-      t.teardown(async () => await admin.close().catch(() => {}))
-      const adminChannel = await admin.createChannel()
-      await adminChannel.assertQueue(queue, { durable: false })
-      t.teardown(async () => await adminChannel.deleteQueue(queue).catch(() => {}))
+      const { queue, connection: admin, channel: adminChannel } = await amqpQueue(t, url)
       for (const id of ids) adminChannel.sendToQueue(queue, Buffer.from(id))
       const target = new URL(url.href)
       if (port !== undefined) target.port = String(port)
@@ -246,12 +251,7 @@ for (const broker of BROKERS) {
 t.test('amqplib: a message delivered while the consumer is being cancelled is given back at once; a deleted queue ends the deliveries', async (t) => {
   const url = await service(t, 'amqp')
   if (url === undefined) return
-  const queue = `zd-${randomUUID()}`
-  const connection = await amqplib.connect(url.href)
-  t.teardown(async () => await connection.close().catch(() => {}))
-  const channel = await connection.createChannel()
-  await channel.assertQueue(queue, { durable: false })
-  t.teardown(async () => await channel.deleteQueue(queue).catch(() => {}))
+  const { queue, channel } = await amqpQueue(t, url)
   const handled: string[] = []
   const app = await build(t)
   app.health.worker('jobs', consumers.amqp(channel, { queue, handler: (message) => { handled.push(String(message.content)) } }))
@@ -308,7 +308,7 @@ t.test('JetStream and Redis streams: a read that fails (consumer or group delete
       add = async () => { await client.xadd(key, '*', 'id', 'after') }
     }
     // Published until the consumer, back from its retry, takes one.
-    await until(() => { void add(); return handled.includes('after') }, 'a message after the recovery', 10000)
+    await until(() => { add().catch(() => {}); return handled.includes('after') }, 'a message after the recovery', 10000)
     t.ok((await app.health.shutdown()).clean)
   }
 })
@@ -318,12 +318,7 @@ t.test('amqplib: a handler that throws requeues its message (or drops it with re
   if (url === undefined) return
   const { stream, lines } = logCollector()
   for (const requeueOnError of [true, false]) {
-    const queue = `zd-${randomUUID()}`
-    const connection = await amqplib.connect(url.href)
-    t.teardown(async () => await connection.close().catch(() => {}))
-    const channel = await connection.createChannel()
-    await channel.assertQueue(queue, { durable: false })
-    t.teardown(async () => await channel.deleteQueue(queue).catch(() => {}))
+    const { queue, channel } = await amqpQueue(t, url)
     let failures = 0
     const handled: string[] = []
     const app = await build(t, {}, { logger: { stream, level: 'info' } })
@@ -434,12 +429,7 @@ t.test('BullMQ: the worker\'s own close waits for the active job; a job still ac
 t.test('amqplib: the channel closed under a running handler: its ack is not sent, the work is counted as cut, the broker requeues it', async (t) => {
   const url = await service(t, 'amqp')
   if (url === undefined) return
-  const queue = `zd-${randomUUID()}`
-  const admin = await amqplib.connect(url.href)
-  t.teardown(async () => await admin.close().catch(() => {}))
-  const adminChannel = await admin.createChannel()
-  await adminChannel.assertQueue(queue, { durable: false })
-  t.teardown(async () => await adminChannel.deleteQueue(queue).catch(() => {}))
+  const { queue, channel: adminChannel } = await amqpQueue(t, url)
   const connection = await amqplib.connect(url.href)
   t.teardown(async () => await connection.close().catch(() => {}))
   const channel = await connection.createChannel()
@@ -482,7 +472,7 @@ t.test('Redis streams: entries a dead consumer left pending are claimed and hand
   const late = await build(t)
   const taken: string[] = []
   late.health.worker('jobs', consumers.redisStream(admin, { stream, group: 'workers', consumer: 'leaving', block: 5000, handler: (entry) => { taken.push(entry.fields.id) } }))
-  late.health.onStateChange((state) => { if (state === 'draining') void admin.xadd(stream, '*', 'id', 'late') })
+  late.health.onStateChange((state) => { if (state === 'draining') admin.xadd(stream, '*', 'id', 'late') })
   await late.ready()
   // Until the reader's XREADGROUP is blocked on the server.
   while (!(await admin.client('LIST') as string).includes('cmd=xreadgroup')) await settle(10)

@@ -28,7 +28,7 @@ async function echoApp (t: TestContext, options: Record<string, unknown> = {}, w
     socket.on('message', (data) => {
       const text = String(data)
       // "slow": answered 150 ms later, tracked, so the close frame waits for it.
-      if (text === 'slow') void sockets.track(socket, new Promise((resolve) => setTimeout(resolve, 150)).then(() => socket.send('slow done')))
+      if (text === 'slow') sockets.track(socket, new Promise((resolve) => setTimeout(resolve, 150)).then(() => socket.send('slow done')))
       else socket.send(`echo ${text}`)
     })
   })

@@ -87,16 +87,16 @@ if (variant === 'plugin') {
   })
   await channel.prefetch(10)
   app.addHook('onReady', async () => {
-    await channel.consume(`${run}-amqp`, (m) => { if (m !== null) void handle('amqp', String(m.content)).then(() => channel.ack(m), () => {}) })
+    await channel.consume(`${run}-amqp`, (m) => { if (m !== null) handle('amqp', String(m.content)).then(() => channel.ack(m), () => {}) })
     const messages = await (await nc.jetstream().consumers.get(`${run}_js`, 'workers')).consume({ max_messages: 10 })
-    void (async () => { for await (const m of messages) void handle('nats', new TextDecoder().decode(m.data)).then(() => m.ack(), () => {}) })()
+    ;(async () => { for await (const m of messages) handle('nats', new TextDecoder().decode(m.data)).then(() => m.ack(), () => {}) })()
     const reader = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379')
     app.health.onDrain(() => reader.disconnect())
-    void (async () => {
+    ;(async () => {
       while (reader.status !== 'end') {
         const reply = await reader.xreadgroup('GROUP', 'workers', `c-${process.pid}`, 'COUNT', 10, 'BLOCK', 1000, 'STREAMS', `${run}-stream`, '>').catch(() => null)
         for (const [, entries] of reply ?? []) {
-          for (const [entryId, fields] of entries) void handle('redis', fields[1]).then(() => redis.xack(`${run}-stream`, 'workers', entryId), () => {})
+          for (const [entryId, fields] of entries) handle('redis', fields[1]).then(() => redis.xack(`${run}-stream`, 'workers', entryId), () => {})
         }
       }
     })()

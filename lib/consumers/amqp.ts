@@ -43,7 +43,6 @@ export function amqp (channel: AmqpChannel, options: AmqpConsumerOptions): Worke
   // Delivered (prefetched) but not started: given back as soon as the stop begins.
   const waiting: AmqpMessage[] = []
   let consumerTag: string | undefined
-  let stopping = false
   let failedAcks = 0
   // Acks sent since the stop began: AMQP does not confirm them, a round trip on the channel does.
   let unconfirmedAcks = 0
@@ -51,12 +50,13 @@ export function amqp (channel: AmqpChannel, options: AmqpConsumerOptions): Worke
   let closed = false
 
   const next = (log: Parameters<typeof attempt>[0]): void => {
-    while (!stopping && flow.room > 0 && waiting.length > 0) {
+    if (flow.stopped.aborted) return
+    while (flow.room > 0 && waiting.length > 0) {
       const message = waiting.shift() as AmqpMessage
       flow.run(message, async (failure) => {
         if (failure === undefined) {
           if (closed || !await attempt(log, 'ack (the broker will redeliver the message)', () => channel.ack(message))) failedAcks++
-          else if (stopping) unconfirmedAcks++
+          else if (flow.stopped.aborted) unconfirmedAcks++
         } else {
           log.error({ reason: describeError(failure) }, `consumer: handler failed; ${requeueOnError ? 'requeued' : 'rejected'}`)
           await attempt(log, 'nack', () => channel.nack(message, false, requeueOnError))
@@ -68,20 +68,23 @@ export function amqp (channel: AmqpChannel, options: AmqpConsumerOptions): Worke
   return {
     start: async ({ log, signal }) => {
       // A shutdown that begins while this start is still under way: nothing is taken from then on.
-      signal.addEventListener('abort', () => { stopping = true; flow.stop() }, { once: true })
+      signal.addEventListener('abort', () => flow.stop(), { once: true })
       channel.once('close', () => { closed = true })
       flow.onRoom = () => next(log)
       await channel.prefetch(prefetch)
       const consumer = await channel.consume(options.queue, (message) => {
         if (message === null) return log.warn(`consumer: the broker cancelled the consumer of queue "${options.queue}" (deleted?): no more messages come`)
-        if (stopping) return void attempt(log, 'nack', () => channel.nack(message, false, true))
+        if (flow.stopped.aborted) {
+          // attempt() never rejects.
+          attempt(log, 'nack', () => channel.nack(message, false, true))
+          return
+        }
         waiting.push(message)
         next(log)
       }, { noAck: false })
       consumerTag = consumer.consumerTag
     },
     stop: async ({ signal, log }): Promise<WorkerOutcome> => {
-      stopping = true
       flow.stop()
       for (const message of waiting.splice(0)) await attempt(log, 'nack', () => channel.nack(message, false, true))
       if (consumerTag !== undefined) await attempt(log, 'cancel', async () => await channel.cancel(consumerTag as string))

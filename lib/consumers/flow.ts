@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { aborted } from '../deadline'
 import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
-import { aborted } from '../deadline'
 
 /** What a consumer's handler gets beside the message. */
 export interface HandlerContext {
@@ -29,7 +30,7 @@ export class Flow<M> {
   readonly #concurrency: number
   readonly #handler: MessageHandler<M>
   #roomWaiters: Array<() => void> = []
-  #stopped = false
+  readonly #stopping = new AbortController()
   /** Called whenever a message has finished and made room. */
   onRoom: () => void = () => {}
 
@@ -48,14 +49,36 @@ export class Flow<M> {
 
   /** Resolves once a message may run, or the flow is stopped. */
   async whenRoom (): Promise<void> {
-    if (this.room > 0 || this.#stopped) return
+    if (this.room > 0 || this.stopped.aborted) return
     await new Promise<void>((resolve) => this.#roomWaiters.push(resolve))
+  }
+
+  /** Aborted once no more messages are taken. */
+  get stopped (): AbortSignal {
+    return this.#stopping.signal
   }
 
   /** No more messages will be taken: a loop waiting for room is let go at once. */
   stop (): void {
-    this.#stopped = true
+    this.#stopping.abort()
     for (const wake of this.#roomWaiters.splice(0)) wake()
+  }
+
+  /**
+   * Until stopped: waits for room, then pulls. A pull that fails (a connection reconnecting, a
+   * consumer deleted) is logged and tried again 1 s later, or not at all once stopped.
+   */
+  async pullUntilStopped (log: FastifyBaseLogger, what: string, pull: () => Promise<void>): Promise<void> {
+    while (!this.stopped.aborted) {
+      await this.whenRoom()
+      if (this.stopped.aborted) break
+      try {
+        await pull()
+      } catch (error) {
+        log.error({ reason: describeError(error) }, `consumer: ${what} failed; retrying in 1 s`)
+        await Promise.race([sleep(1000, undefined, { ref: false }), aborted(this.stopped)])
+      }
+    }
   }
 
   /**

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { hasMethods, invalidClient } from '../checks/common'
 import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
@@ -46,46 +45,31 @@ export function jetstream (js: JetStreamClient, options: JetStreamConsumerOption
   const expires = options.expires ?? 1000
   if (!Number.isInteger(expires) || expires < 1000 || expires > 60000) throw new InvalidArgumentError('consumers.jetstream option "expires"', describe(expires), 'milliseconds from 1000 to 60000')
   const flow = new Flow<JetStreamMessage>('consumers.jetstream', options)
-  let stopping = false
   let failedAcks = 0
   let loop: Promise<void> = Promise.resolve()
-  let markStopped!: () => void
-  const stopped = new Promise<void>((resolve) => { markStopped = resolve })
 
   return {
     start: async ({ log, signal }) => {
-      // A shutdown that begins while this start is still under way: nothing is taken from then on.
-      signal.addEventListener('abort', () => { stopping = true; flow.stop(); markStopped() }, { once: true })
+      // A shutdown that begins while this start is still under way.
+      signal.addEventListener('abort', () => flow.stop(), { once: true })
       const consumer = await js.consumers.get(options.stream, options.consumer)
-      loop = (async () => {
-        while (!stopping) {
-          await flow.whenRoom()
-          if (stopping) break
-          try {
-            const batch = await consumer.fetch({ max_messages: flow.room, expires })
-            for await (const message of batch) {
-              if (stopping) { await attempt(log, 'nak', () => message.nak()); continue }
-              flow.run(message, async (failure) => {
-                if (failure !== undefined) {
-                  log.error({ reason: describeError(failure) }, 'consumer: handler failed; given back (nak)')
-                  await attempt(log, 'nak', () => message.nak())
-                } else if (!await attempt(log, 'ack (the server will redeliver the message)', async () => await message.ackAck({ timeout: expires }))) {
-                  failedAcks++
-                }
-              })
+      loop = flow.pullUntilStopped(log, 'pull', async () => {
+        const batch = await consumer.fetch({ max_messages: flow.room, expires })
+        for await (const message of batch) {
+          if (flow.stopped.aborted) { await attempt(log, 'nak', () => message.nak()); continue }
+          flow.run(message, async (failure) => {
+            if (failure !== undefined) {
+              log.error({ reason: describeError(failure) }, 'consumer: handler failed; given back (nak)')
+              await attempt(log, 'nak', () => message.nak())
+            } else if (!await attempt(log, 'ack (the server will redeliver the message)', async () => await message.ackAck({ timeout: expires }))) {
+              failedAcks++
             }
-          } catch (error) {
-            // The connection is reconnecting, or the consumer went away: try again shortly, unless stopping.
-            log.error({ reason: describeError(error) }, 'consumer: pull failed; retrying in 1 s')
-            await Promise.race([sleep(1000, undefined, { ref: false }), stopped])
-          }
+          })
         }
-      })()
+      })
     },
     stop: async ({ signal, log }): Promise<WorkerOutcome> => {
-      stopping = true
       flow.stop()
-      markStopped()
       await Promise.race([loop, aborted(signal)])
       const abandoned = await flow.settle(signal)
       for (const message of abandoned) await attempt(log, 'nak', () => message.nak())

@@ -80,17 +80,14 @@ export function redisStream (client: RedisStreamClient, options: RedisStreamCons
   const flow = new Flow<RedisStreamEntry>('consumers.redisStream', options)
   let reader: Commands | undefined
   let readerId: string | undefined
-  let stopping = false
   let failedAcks = 0
   const unstarted: string[] = []
   let loop: Promise<void> = Promise.resolve()
-  let markStopped!: () => void
-  const stopped = new Promise<void>((resolve) => { markStopped = resolve })
 
   return {
     start: async ({ log, signal }) => {
-      // A shutdown that begins while this start is still under way: nothing is taken from then on.
-      signal.addEventListener('abort', () => { stopping = true; flow.stop(); markStopped() }, { once: true })
+      // A shutdown that begins while this start is still under way.
+      signal.addEventListener('abort', () => flow.stop(), { once: true })
       await main.send(['XGROUP', 'CREATE', stream, group, '$', 'MKSTREAM']).catch((error: unknown) => {
         if (!String((error as Error)?.message).startsWith('BUSYGROUP')) throw error
       })
@@ -107,39 +104,29 @@ export function redisStream (client: RedisStreamClient, options: RedisStreamCons
         if (!await attempt(log, 'XACK (the entry stays pending)', async () => await main.send(['XACK', stream, group, entry.id]))) failedAcks++
       })
       let cursor = '0-0'
-      loop = (async () => {
-        while (!stopping) {
-          await flow.whenRoom()
-          if (stopping) break
-          try {
-            if (claimIdle > 0) {
-              const claimed = await main.send(['XAUTOCLAIM', stream, group, consumer, String(claimIdle), cursor, 'COUNT', String(flow.room)]) as [string, unknown]
-              cursor = String(claimed[0])
-              for (const entry of entries(claimed[1])) run(entry)
-              if (flow.room === 0 || stopping) continue
-            }
-            const reply = await reader?.send(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(flow.room), 'BLOCK', String(block), 'STREAMS', stream, '>'])
-            for (const entry of readReply(reply)) {
-              // Read as the stop began: not started, handed on instead (below).
-              if (stopping) unstarted.push(entry.id)
-              else run(entry)
-            }
-          } catch (error) {
-            log.error({ reason: describeError(error) }, 'consumer: read failed; retrying in 1 s')
-            await Promise.race([sleep(1000, undefined, { ref: false }), stopped])
-          }
+      loop = flow.pullUntilStopped(log, 'read', async () => {
+        if (claimIdle > 0) {
+          const claimed = await main.send(['XAUTOCLAIM', stream, group, consumer, String(claimIdle), cursor, 'COUNT', String(flow.room)]) as [string, unknown]
+          cursor = String(claimed[0])
+          for (const entry of entries(claimed[1])) run(entry)
+          if (flow.room === 0 || flow.stopped.aborted) return
         }
-      })()
+        const reply = await reader?.send(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(flow.room), 'BLOCK', String(block), 'STREAMS', stream, '>'])
+        for (const entry of readReply(reply)) {
+          // Read as the stop began: not started, handed on instead (below).
+          if (flow.stopped.aborted) unstarted.push(entry.id)
+          else run(entry)
+        }
+      })
     },
     stop: async ({ signal, log }): Promise<WorkerOutcome> => {
-      stopping = true
       flow.stop()
-      markStopped()
       // The read may reach the server after the first UNBLOCK (two connections): asked again until the loop ends.
       const ended = loop.then(() => true)
-      while (readerId !== undefined && !signal.aborted) {
-        await attempt(log, 'CLIENT UNBLOCK', async () => await main.send(['CLIENT', 'UNBLOCK', readerId as string]))
-        if (await Promise.race([ended, sleep(100).then(() => false)])) break
+      if (readerId !== undefined) {
+        const id = readerId
+        do await attempt(log, 'CLIENT UNBLOCK', async () => await main.send(['CLIENT', 'UNBLOCK', id]))
+        while (!signal.aborted && !await Promise.race([ended, sleep(100).then(() => false)]))
       }
       await Promise.race([loop, aborted(signal)])
       // Redis streams cannot give an entry back: it is marked idle for long (XCLAIM ... IDLE), so
