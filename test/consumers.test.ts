@@ -293,6 +293,7 @@ t.test('JetStream and Redis streams: a read that fails (consumer or group delete
       await jsm.consumers.add(key, { durable_name: 'workers', ack_policy: AckPolicy.Explicit })
       app.health.worker('jobs', consumers.jetstream(nc.jetstream(), { stream: key, consumer: 'workers', handler: (m) => { handled.push(new TextDecoder().decode(m.data)) } }))
       await app.ready()
+      await until(() => lines.some((l) => l.msg === 'worker "jobs" started'), 'the consumer started')
       await jsm.consumers.delete(key, 'workers')
       await until(() => lines.some((l) => l.msg === 'consumer: pull failed; retrying in 1 s'), 'the failure logged')
       await jsm.consumers.add(key, { durable_name: 'workers', ack_policy: AckPolicy.Explicit })
@@ -302,6 +303,7 @@ t.test('JetStream and Redis streams: a read that fails (consumer or group delete
       t.teardown(async () => { await client.del(key); client.disconnect() })
       app.health.worker('jobs', consumers.redisStream(client, { stream: key, group: 'workers', block: 100, handler: (entry) => { handled.push(entry.fields.id) } }))
       await app.ready()
+      await until(() => lines.some((l) => l.msg === 'worker "jobs" started'), 'the consumer started')
       await client.xgroup('DESTROY', key, 'workers')
       await until(() => lines.some((l) => l.msg === 'consumer: read failed; retrying in 1 s'), 'the failure logged')
       await client.xgroup('CREATE', key, 'workers', '$')
@@ -376,6 +378,8 @@ t.test('Redis streams with node-redis and ioredis over RESP2: the consumer leave
   for (const client of [node, io]) {
     const stream = `zd-${randomUUID()}`
     t.teardown(async () => await admin.del(stream))
+    // Created first, so that an entry added before the consumer's start is not missed.
+    await admin.xGroupCreate(stream, 'workers', '0', { MKSTREAM: true })
     const handled: string[] = []
     const app = await build(t)
     app.health.worker('jobs', consumers.redisStream(client as never, { stream, group: 'workers', claimIdle: 0, handler: (entry) => { handled.push(entry.fields.id) } }))
