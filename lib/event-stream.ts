@@ -37,6 +37,9 @@ export interface EventStream {
   readonly signal: AbortSignal
 }
 
+/** Defaults of `app.health.eventStream()` (docs/long-lived.md lists them; a test compares). */
+export const EVENT_STREAM_DEFAULTS = Object.freeze({ retry: 500 })
+
 const LINE_BREAK = /\r\n|\r|\n/
 const NO_BREAK = /^[^\r\n\0]*$/
 
@@ -88,7 +91,7 @@ export class EventStreams {
 
   async open (request: FastifyRequest, reply: FastifyReply, options: EventStreamOptions = {}): Promise<EventStream> {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('health.eventStream', describe(options), 'an options object { retry, replay }')
-    const retry = duration('health.eventStream retry', options.retry, 500)
+    const retry = duration('health.eventStream retry', options.retry, EVENT_STREAM_DEFAULTS.retry)
     if (options.replay !== undefined && typeof options.replay !== 'function') throw new InvalidArgumentError('health.eventStream option "replay"', describe(options.replay), 'a function (stream) => void | Promise<void>')
     const header = request.headers['last-event-id']
     // Node's parser has already refused line breaks and NUL in a header.

@@ -17,7 +17,7 @@ import type { CheckFunction, CheckStatus } from './run-check'
 import { Lifecycle, type ShutdownReport, type StateListener } from './shutdown'
 import { StartupTasks, type StartupTaskFunction } from './startup'
 import { EventStreams, type EventStream, type EventStreamOptions } from './event-stream'
-import { webSocketWorker, type WebSocketDrain, type WebSocketOptions } from './websockets'
+import { WEBSOCKET_DEFAULTS, webSocketWorker, type WebSocketDrain, type WebSocketOptions } from './websockets'
 import { Workers, type Worker, type WorkerOptions, type WorkerStop } from './workers'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
@@ -178,7 +178,7 @@ export class Health implements ZeroDowntimeHealth {
   /** The open WebSockets of a ws server as long-lived work: closed with a close frame once the balancer has stopped routing here. */
   websockets (server: unknown, options: WebSocketOptions = {}): WebSocketDrain {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('health.websockets', describe(options), 'an options object { name, timeout, code }')
-    const { name = 'websockets', timeout, code, ...unknown } = options
+    const { name = WEBSOCKET_DEFAULTS.name, timeout, code, ...unknown } = options
     const extra = Object.keys(unknown)[0]
     if (extra !== undefined) throw new InvalidArgumentError(`health.websockets option "${extra}"`, 'an unknown option', 'one of "name", "timeout", "code"')
     // Validated before anything is listened to, so a failure leaves nothing behind.

@@ -38,6 +38,9 @@ export interface WebSocketDrain {
 }
 
 const OPEN = 1
+
+/** Defaults of `app.health.websockets()` (docs/long-lived.md lists them; a test compares). */
+export const WEBSOCKET_DEFAULTS = Object.freeze({ name: 'websockets', code: 1001 })
 // RFC 6455 close codes a server may send: 1000-1003, 1007-1014, 3000-4999.
 const validCode = (code: number): boolean => Number.isInteger(code) && ((code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999))
 
@@ -51,7 +54,7 @@ export function webSocketWorker (server: unknown, options: WebSocketOptions, ado
   if (typeof (server as { on?: unknown })?.on !== 'function' || typeof (server as { handleUpgrade?: unknown }).handleUpgrade !== 'function') {
     throw new InvalidArgumentError('health.websockets', describe(server), 'a ws WebSocketServer (with @fastify/websocket: app.websocketServer)')
   }
-  const code = options.code ?? 1001
+  const code = options.code ?? WEBSOCKET_DEFAULTS.code
   if (!validCode(code)) throw new InvalidArgumentError('health.websockets option "code"', describe(code), 'a close code a server may send: 1000-1003, 1007-1014 or 3000-4999 (default 1001, going away)')
   const open = new Set<WebSocketLike>()
   const inFlight = new Map<WebSocketLike, Set<Promise<unknown>>>()

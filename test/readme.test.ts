@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULTS } from '../lib/options'
 import * as errors from '../lib/errors'
+import { WEBSOCKET_DEFAULTS } from '../lib/websockets'
+import { EVENT_STREAM_DEFAULTS } from '../lib/event-stream'
+import { CONSUMER_DEFAULTS } from '../lib/consumers/flow'
 
 const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8')
 
@@ -46,4 +49,22 @@ t.test('a missing service is named in one line before any test runs; with ZD_REQ
   t.match(required.stderr, /^missing service: mysql is not reachable at 127\.0\.0\.1:9 \(ZD_REQUIRE_SERVICES is set\): start it with start-stop-daemon .*mariadbd/)
   t.notMatch(required.stderr, /postgres is not/, 'the first missing one, by name')
   t.ok(readme.includes('## Services for the tests'), 'the README says how to start each')
+})
+
+t.test('docs/long-lived.md: each option\'s default is the one the code uses', async (t) => {
+  const doc = readFileSync(join(__dirname, '..', 'docs', 'long-lived.md'), 'utf8')
+  // The section of one API: from its heading to the next.
+  const section = (heading: string): string => doc.slice(doc.indexOf(heading), doc.indexOf('\n## ', doc.indexOf(heading) + 1))
+  const row = (text: string, option: string): string => text.split('\n').find((line) => line.includes(`| \`${option}\``)) ?? `no row for ${option}`
+  const expectDefault = (text: string, option: string, value: unknown): void => { t.match(row(text, option), `Default: \`${typeof value === 'string' ? `"${value}"` : String(value)}\``, option) }
+  const websockets = section('## `app.health.websockets(')
+  for (const [option, value] of Object.entries(WEBSOCKET_DEFAULTS)) expectDefault(websockets, option, value)
+  for (const [option, value] of Object.entries(EVENT_STREAM_DEFAULTS)) expectDefault(section('## `app.health.eventStream('), option, value)
+  const consumers = section('## Consumers')
+  for (const values of Object.values(CONSUMER_DEFAULTS)) {
+    for (const [option, value] of Object.entries(values)) expectDefault(consumers, option, value)
+  }
+  t.match(row(websockets, 'timeout'), 'Default: `drainTimeout`')
+  t.match(row(section('## `app.health.worker('), 'timeout'), 'Default: `drainTimeout`')
+  t.match(row(section('## `app.health.worker('), 'http'), 'Default: `false`')
 })

@@ -2,7 +2,7 @@ import { invalidClient, hasMethods } from '../checks/common'
 import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
 import type { Worker, WorkerOutcome } from '../workers'
-import { Flow, attempt, type ConsumerOptions } from './flow'
+import { CONSUMER_DEFAULTS, Flow, attempt, type ConsumerOptions } from './flow'
 
 /** A message as amqplib delivers it (`ConsumeMessage`). */
 export interface AmqpMessage { content: Buffer, fields: { deliveryTag: number, redelivered: boolean }, properties: unknown }
@@ -36,9 +36,9 @@ export interface AmqpConsumerOptions extends ConsumerOptions<AmqpMessage> {
 export function amqp (channel: AmqpChannel, options: AmqpConsumerOptions): Worker {
   if (!hasMethods(channel, 'consume', 'cancel', 'ack', 'nack', 'prefetch', 'checkQueue', 'once')) invalidClient('amqp', 'an amqplib channel (connection.createChannel())', channel, 'consumers')
   if (typeof options?.queue !== 'string' || options.queue === '') throw new InvalidArgumentError('consumers.amqp option "queue"', describe(options?.queue), 'the name of the queue to consume')
-  const prefetch = options.prefetch ?? 10
+  const prefetch = options.prefetch ?? CONSUMER_DEFAULTS.amqp.prefetch
   if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 65535) throw new InvalidArgumentError('consumers.amqp option "prefetch"', describe(prefetch), 'an integer from 1 to 65535')
-  const requeueOnError = options.requeueOnError ?? true
+  const requeueOnError = options.requeueOnError ?? CONSUMER_DEFAULTS.amqp.requeueOnError
   const flow = new Flow<AmqpMessage>('consumers.amqp', options)
   // Delivered (prefetched) but not started: given back as soon as the stop begins.
   const waiting: AmqpMessage[] = []

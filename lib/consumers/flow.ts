@@ -4,6 +4,17 @@ import { aborted } from '../deadline'
 import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
 
+/**
+ * Defaults of the built-in consumers' options, by consumer (docs/long-lived.md lists them; a test
+ * compares).
+ */
+export const CONSUMER_DEFAULTS = Object.freeze({
+  all: { concurrency: 1 },
+  amqp: { prefetch: 10, requeueOnError: true },
+  jetstream: { expires: 1000 },
+  redisStream: { block: 5000, claimIdle: 30000 }
+})
+
 /** What a consumer's handler gets beside the message. */
 export interface HandlerContext {
   /** Aborts when the worker's stop timeout expires: the message is then given back to the broker. */
@@ -36,7 +47,7 @@ export class Flow<M> {
 
   constructor (where: string, options: ConsumerOptions<M>) {
     if (typeof options?.handler !== 'function') throw new InvalidArgumentError(`${where} option "handler"`, describe(options?.handler), 'a function (message, { signal }) => void | Promise<void>')
-    const concurrency = options.concurrency ?? 1
+    const concurrency = options.concurrency ?? CONSUMER_DEFAULTS.all.concurrency
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10000) throw new InvalidArgumentError(`${where} option "concurrency"`, describe(concurrency), 'an integer from 1 to 10000')
     this.#concurrency = concurrency
     this.#handler = options.handler

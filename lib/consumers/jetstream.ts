@@ -2,7 +2,7 @@ import { hasMethods, invalidClient } from '../checks/common'
 import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
 import type { Worker, WorkerOutcome } from '../workers'
-import { Flow, attempt, type ConsumerOptions } from './flow'
+import { CONSUMER_DEFAULTS, Flow, attempt, type ConsumerOptions } from './flow'
 import { aborted } from '../deadline'
 
 /** A JetStream message as the nats package delivers it (`JsMsg`). */
@@ -42,7 +42,7 @@ export function jetstream (js: JetStreamClient, options: JetStreamConsumerOption
   for (const name of ['stream', 'consumer'] as const) {
     if (typeof options?.[name] !== 'string' || options[name] === '') throw new InvalidArgumentError(`consumers.jetstream option "${name}"`, describe(options?.[name]), `the ${name}'s name`)
   }
-  const expires = options.expires ?? 1000
+  const expires = options.expires ?? CONSUMER_DEFAULTS.jetstream.expires
   if (!Number.isInteger(expires) || expires < 1000 || expires > 60000) throw new InvalidArgumentError('consumers.jetstream option "expires"', describe(expires), 'milliseconds from 1000 to 60000')
   const flow = new Flow<JetStreamMessage>('consumers.jetstream', options)
   let failedAcks = 0

@@ -4,7 +4,7 @@ import { hasMethods, invalidClient } from '../checks/common'
 import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
 import type { Worker, WorkerOutcome } from '../workers'
-import { Flow, attempt, type ConsumerOptions } from './flow'
+import { CONSUMER_DEFAULTS, Flow, attempt, type ConsumerOptions } from './flow'
 import { aborted } from '../deadline'
 
 /** A stream entry: its id and its fields. */
@@ -70,8 +70,8 @@ export function redisStream (client: RedisStreamClient, options: RedisStreamCons
     if (typeof options?.[name] !== 'string' || options[name] === '') throw new InvalidArgumentError(`consumers.redisStream option "${name}"`, describe(options?.[name]), `the ${name}'s name`)
   }
   const consumer = options.consumer ?? `${hostname()}-${process.pid}`
-  const block = options.block ?? 5000
-  const claimIdle = options.claimIdle ?? 30000
+  const block = options.block ?? CONSUMER_DEFAULTS.redisStream.block
+  const claimIdle = options.claimIdle ?? CONSUMER_DEFAULTS.redisStream.claimIdle
   for (const [name, value] of [['block', block], ['claimIdle', claimIdle]] as const) {
     if (!Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1) throw new InvalidArgumentError(`consumers.redisStream option "${name}"`, describe(value), 'a whole number of milliseconds, 0 or more')
   }
