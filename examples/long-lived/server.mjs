@@ -72,18 +72,24 @@ if (variant === 'plugin') {
   app.health.worker('nats-orders', consumers.jetstream(nc.jetstream(), { ...options, stream: `${run}_js`, consumer: 'workers', handler: async (m) => await handle('nats', new TextDecoder().decode(m.data)) }))
   app.health.worker('redis-orders', consumers.redisStream(redis, { ...options, stream: `${run}-stream`, group: 'workers', claimIdle: 3000, block: 1000, handler: async (e) => await handle('redis', e.fields.id) }))
 } else {
-  // The naive variant: closing at drain start, consumers only closed as resources.
+  // The naive variant: what is open at drain start is closed then (one onDrain, as the 0.1 README
+  // put it); consumers are only closed as resources.
+  const streams = new Set()
+  app.health.onDrain(() => {
+    for (const client of app.websocketServer.clients) client.close(1001)
+    for (const end of streams) end()
+  })
   app.get('/ws', { websocket: true }, (socket) => {
     socket.on('message', (data) => socket.send(String(data)))
-    app.health.onDrain(() => socket.close(1001))
   })
   app.get('/events', async (request, reply) => {
     reply.hijack()
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
     let last = Number(request.headers['last-event-id'] ?? eventNow())
     const timer = setInterval(() => { for (; last < eventNow(); last++) reply.raw.write(`id: ${last + 1}\ndata: ${last + 1}\n\n`) }, 20)
-    request.raw.on('close', () => clearInterval(timer))
-    app.health.onDrain(() => { clearInterval(timer); reply.raw.end() })
+    const end = () => { clearInterval(timer); streams.delete(end); reply.raw.end() }
+    streams.add(end)
+    request.raw.on('close', () => { clearInterval(timer); streams.delete(end) })
   })
   await channel.prefetch(10)
   app.addHook('onReady', async () => {
