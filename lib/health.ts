@@ -181,8 +181,8 @@ export class Health implements ZeroDowntimeHealth {
     const { name = WEBSOCKET_DEFAULTS.name, timeout, code, ...unknown } = options
     const extra = Object.keys(unknown)[0]
     if (extra !== undefined) throw new InvalidArgumentError(`health.websockets option "${extra}"`, 'an unknown option', 'one of "name", "timeout", "code"')
-    // Validated before anything is listened to, so a failure leaves nothing behind.
-    const entry = this.#workers.add(name, () => {}, { timeout, http: true })
+    // Validated (with a stand-in stop) before anything is listened to, so a failure leaves nothing behind.
+    const entry = this.#workers.add(name, Function.prototype, { timeout, http: true })
     this.#assertBudget(this.#resources.timeouts, entry)
     const { worker, drain } = webSocketWorker(server, { code }, (socket) => this.#lifecycle.adopt(socket))
     this.#workers.keep({ ...entry, worker })

@@ -52,18 +52,19 @@ const validCode = (code: number): boolean => Number.isInteger(code) && ((code >=
  */
 export function webSocketWorker (server: unknown, options: WebSocketOptions, adopt: (socket: Socket) => void): { worker: Worker, drain: WebSocketDrain } {
   if (typeof (server as { on?: unknown })?.on !== 'function' || typeof (server as { handleUpgrade?: unknown }).handleUpgrade !== 'function') {
-    throw new InvalidArgumentError('health.websockets', describe(server), 'a ws WebSocketServer (with @fastify/websocket: app.websocketServer)')
+    throw new InvalidArgumentError('health.websockets', describe(server), 'a ws WebSocketServer (with @fastify/websocket: app.websocketServer, once await app.register(websocket) has resolved)')
   }
   const code = options.code ?? WEBSOCKET_DEFAULTS.code
   if (!validCode(code)) throw new InvalidArgumentError('health.websockets option "code"', describe(code), 'a close code a server may send: 1000-1003, 1007-1014 or 3000-4999 (default 1001, going away)')
   const open = new Set<WebSocketLike>()
-  const inFlight = new Map<WebSocketLike, Set<Promise<unknown>>>()
+  // Weak: a message tracked after its socket closed leaves nothing behind.
+  const inFlight = new WeakMap<WebSocketLike, Set<Promise<unknown>>>()
   let stopping = false
 
   ;(server as WebSocketServerLike).on('connection', (socket: WebSocketLike, request: IncomingMessage) => {
     adopt(request.socket)
     open.add(socket)
-    socket.once('close', () => { open.delete(socket); inFlight.delete(socket) })
+    socket.once('close', () => { open.delete(socket) })
     // Upgraded after the stop began (a request already on its way): told to go at once.
     if (stopping) socket.close(code)
   })
