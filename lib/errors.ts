@@ -1,4 +1,5 @@
 import createError from '@fastify/error'
+import { redact } from './redact'
 
 // Every error this plugin throws carries a stable `FST_ZD_*` code and says what was wrong and what
 // is expected. Messages name values the caller passed, never a dependency's output.
@@ -72,12 +73,16 @@ export const InvalidClientError = createError<'FST_ZD_INVALID_CLIENT', [string, 
   500, TypeError
 )
 
-/** How a caller's value is shown in an error message: its type and, for simple values, the value. */
+/** How a caller's value is shown in an error message: its type and, for simple values, the value (redacted). */
 export function describe (value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   switch (typeof value) {
-    case 'string': return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)
+    case 'string': {
+      // Redacted before it is cut, so that no part of a secret (a URL's password, a token) shows.
+      const shown = redact(value)
+      return JSON.stringify(shown.length > 40 ? shown.slice(0, 40) + '…' : shown)
+    }
     case 'number': case 'boolean': case 'bigint': return String(value)
     case 'undefined': return 'undefined'
     case 'function': return 'a function'
