@@ -25,7 +25,7 @@ t.test('a factory given something else throws FST_ZD_INVALID_CLIENT naming what 
   const cases: Array<[() => unknown, RegExp]> = [
     [() => checks.postgres({}), /checks.postgres\(\) needs a pg Pool or Client, or a postgres.js sql instance, got an object/],
     [() => checks.postgres(null), /got null/],
-    [() => checks.mysql('mysql://root@db'), /checks.mysql\(\) needs a mysql2 pool or connection .*got "mysql:\/\/root@db"/],
+    [() => checks.mysql('mysql://root@db'), /checks.mysql\(\) needs a mysql2 pool or connection .*got "mysql:\/\/\[REDACTED\]@db"/],
     [() => checks.redis({ ping () {} }), /checks.redis\(\) needs an ioredis client, or a node-redis \(v5 or later\) client/],
     [() => checks.amqp(42), /checks.amqp\(\) needs an amqplib connection .*got 42/],
     [() => checks.nats(undefined), /checks.nats\(\) needs a NATS connection/],
