@@ -40,7 +40,7 @@ import { describeError } from './redact'
 import { workerProblem, type WorkerReport } from './workers'
 
 export interface ShutdownReport {
-  /** True when every request finished within drainTimeout and every resource closed in time. */
+  /** True when every request finished within drainTimeout, every worker stopped within its timeout without cutting work, and every resource closed in time. */
   clean: boolean
   /** What was not clean, one line each. */
   problems: string[]
