@@ -6,7 +6,7 @@ import { AnswerCache, type Answer } from './answers'
 import { assertBudget } from './budget'
 import { launcherWarnings, type Launcher } from './launchers'
 import { InvalidArgumentError, describe } from './errors'
-import { assertFunction } from './names'
+import { assertFunction, assertOptions } from './names'
 import type { ResolvedOptions } from './options'
 import { describeError, redact } from './redact'
 import { Metrics } from './metrics'
@@ -177,10 +177,8 @@ export class Health implements ZeroDowntimeHealth {
 
   /** The open WebSockets of a ws server as long-lived work: closed with a close frame once the balancer has stopped routing here. */
   websockets (server: unknown, options: WebSocketOptions = {}): WebSocketDrain {
-    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('health.websockets', describe(options), 'an options object { name, timeout, code }')
-    const { name = WEBSOCKET_DEFAULTS.name, timeout, code, ...unknown } = options
-    const extra = Object.keys(unknown)[0]
-    if (extra !== undefined) throw new InvalidArgumentError(`health.websockets option "${extra}"`, 'an unknown option', 'one of "name", "timeout", "code"')
+    assertOptions('health.websockets', options, '{ name, timeout, code }', ['name', 'timeout', 'code'], 'one of "name", "timeout", "code"')
+    const { name = WEBSOCKET_DEFAULTS.name, timeout, code } = options as WebSocketOptions
     // Validated (with a stand-in stop) before anything is listened to, so a failure leaves nothing behind.
     const entry = this.#workers.add(name, Function.prototype, { timeout, http: true })
     this.#assertBudget(this.#resources.timeouts, entry)

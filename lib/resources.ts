@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { InvalidArgumentError, ResourceTimeoutError, describe } from './errors'
-import { assertFunction, assertNewName } from './names'
+import { ResourceTimeoutError } from './errors'
+import { assertFunction, assertNewName, assertOptions } from './names'
 import { duration } from './options'
 import { describeError } from './redact'
 
@@ -25,10 +25,8 @@ export class Resources {
   add (name: unknown, close: unknown, options: unknown = {}): Resource {
     assertNewName('resource', name, { has: (n) => this.#resources.some((r) => r.name === n) })
     assertFunction(`health.resource("${name}")`, close, 'a function () => void | Promise<void> that closes it')
-    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`health.resource("${name}")`, describe(options), 'an options object { timeout }')
-    const { timeout, ...unknown } = options as ResourceOptions
-    const extra = Object.keys(unknown)[0]
-    if (extra !== undefined) throw new InvalidArgumentError(`health.resource("${name}") option "${extra}"`, 'an unknown option', 'timeout')
+    assertOptions(`health.resource("${name}")`, options, '{ timeout }', ['timeout'], 'timeout')
+    const { timeout } = options as ResourceOptions
     return { name, close: close as CloseFunction, timeout: duration(`health.resource("${name}") timeout`, timeout, this.#defaultTimeout, { positive: true }) }
   }
 

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { withDeadline } from './deadline'
 import { InvalidArgumentError, TooLateError, WorkerTimeoutError, describe } from './errors'
-import { assertFunction, assertNewName } from './names'
+import { assertFunction, assertNewName, assertOptions } from './names'
 import { duration } from './options'
 import { describeError } from './redact'
 
@@ -78,10 +78,8 @@ export class Workers {
     const { start, stop } = resolved as Partial<Worker>
     assertFunction(`${where} stop`, stop, 'a function ({ signal }) => Promise<void> that stops taking work and resolves once what was taken is done')
     if (start !== undefined) assertFunction(`${where} start`, start, 'a function ({ signal }) => void | Promise<void>, or no start')
-    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(where, describe(options), 'an options object { timeout, http }')
-    const { timeout, http, ...unknown } = options as WorkerOptions
-    const extra = Object.keys(unknown)[0]
-    if (extra !== undefined) throw new InvalidArgumentError(`${where} option "${extra}"`, 'an unknown option', 'one of "timeout", "http"')
+    assertOptions(where, options, '{ timeout, http }', ['timeout', 'http'], 'one of "timeout", "http"')
+    const { timeout, http } = options as WorkerOptions
     if (http !== undefined && typeof http !== 'boolean') throw new InvalidArgumentError(`${where} option "http"`, describe(http), 'a boolean')
     return { name, worker: { start, stop }, timeout: duration(`${where} timeout`, timeout, this.#defaultTimeout, { positive: true }), http: http ?? false, react, hasWork }
   }
