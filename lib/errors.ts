@@ -16,6 +16,11 @@ export const InvalidCheckNameError = createError<'FST_ZD_INVALID_NAME', [string,
   500, TypeError
 )
 
+export const AlreadyRegisteredError = createError<'FST_ZD_ALREADY_REGISTERED', [string]>(
+  'FST_ZD_ALREADY_REGISTERED',
+  '%s: register fastify-zero-downtime once, at the root of the app, before the routes (app.health is then visible in every plugin)'
+)
+
 export const DuplicateNameError = createError<'FST_ZD_DUPLICATE_NAME', [string, string]>(
   'FST_ZD_DUPLICATE_NAME',
   'A %s named "%s" is already registered: names must be unique'
@@ -76,7 +81,7 @@ export const InvalidClientError = createError<'FST_ZD_INVALID_CLIENT', [string, 
 /** How a caller's value is shown in an error message: its type and, for simple values, the value (redacted). */
 export function describe (value: unknown): string {
   if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : 'an array'
   switch (typeof value) {
     case 'string': {
       // Redacted before it is cut, so that no part of a secret (a URL's password, a token) shows.

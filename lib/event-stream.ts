@@ -4,6 +4,7 @@ import { InvalidArgumentError, describe } from './errors'
 import { duration } from './options'
 import type { Worker, WorkerContext, WorkerOutcome } from './workers'
 import { aborted } from './deadline'
+import { assertOptions } from './names'
 
 export interface ServerSentEvent {
   /** The event's id: what EventSource sends back as `Last-Event-ID` when it reconnects. */
@@ -90,7 +91,7 @@ export class EventStreams {
   }
 
   async open (request: FastifyRequest, reply: FastifyReply, options: EventStreamOptions = {}): Promise<EventStream> {
-    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('health.eventStream', describe(options), 'an options object { retry, replay }')
+    assertOptions('health.eventStream', options, ['retry', 'replay'])
     const retry = duration('health.eventStream retry', options.retry, EVENT_STREAM_DEFAULTS.retry)
     if (options.replay !== undefined && typeof options.replay !== 'function') throw new InvalidArgumentError('health.eventStream option "replay"', describe(options.replay), 'a function (stream) => void | Promise<void>')
     const header = request.headers['last-event-id']

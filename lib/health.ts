@@ -177,7 +177,7 @@ export class Health implements ZeroDowntimeHealth {
 
   /** The open WebSockets of a ws server as long-lived work: closed with a close frame once the balancer has stopped routing here. */
   websockets (server: unknown, options: WebSocketOptions = {}): WebSocketDrain {
-    assertOptions('health.websockets', options, '{ name, timeout, code }', ['name', 'timeout', 'code'], 'one of "name", "timeout", "code"')
+    assertOptions('health.websockets', options, ['name', 'timeout', 'code'])
     const { name = WEBSOCKET_DEFAULTS.name, timeout, code } = options as WebSocketOptions
     // Validated (with a stand-in stop) before anything is listened to, so a failure leaves nothing behind.
     const entry = this.#workers.add(name, Function.prototype, { timeout, http: true })

@@ -1,6 +1,7 @@
 import type { FastifyRequest, LogLevel } from 'fastify'
 import type { MeterProvider } from '@opentelemetry/api'
 import { InvalidOptionError, describe } from './errors'
+import { knownOptions } from './names'
 
 export type DetailsPolicy = 'never' | 'authorized' | 'always'
 
@@ -93,7 +94,11 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const DETAILS = ['never', 'authorized', 'always']
 // The termination signals close-with-grace listens for.
 const SIGNALS: unknown[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2']
-const TOP_LEVEL_KEYS = new Set(Object.keys(DEFAULTS).map((key) => key.split('.')[0]))
+// Fastify's own register options pass through: `prefix` moves the probes (fastify-plugin would
+// otherwise ignore it), `logLevel` and `logSerializers` are Fastify's business.
+const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers']
+/** Every key `app.register(zeroDowntime, options)` accepts. */
+export const OPTION_NAMES: readonly string[] = Object.freeze([...new Set(Object.keys(DEFAULTS).map((key) => key.split('.')[0])), ...REGISTER_OPTIONS])
 
 // Map, Set, Date, RegExp and class instances are objects too, with no options in them.
 function isPlainObject (value: unknown): value is Record<string, unknown> {
@@ -109,11 +114,10 @@ function fail (name: string, value: unknown, expected: string): never {
   throw new InvalidOptionError(name, describe(value), expected)
 }
 
-function rejectUnknownKeys (name: string, value: Record<string, unknown>, known: Iterable<string>): void {
-  const allowed = new Set(known)
-  for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) fail(name === '' ? key : `${name}.${key}`, value[key], `no such option; known: ${[...allowed].join(', ')}`)
-  }
+/** Throws for the first key not in `known`, naming the likely intent and every known key. */
+export function rejectUnknownKeys (name: string, value: Record<string, unknown>, known: readonly string[]): void {
+  const key = Object.keys(value).find((key) => !known.includes(key))
+  if (key !== undefined) throw new InvalidOptionError(name === '' ? key : `${name}.${key}`, 'an unknown option', knownOptions(key, known))
 }
 
 /** A duration in milliseconds: finite, not negative, and above zero where zero makes no sense. */
@@ -201,9 +205,10 @@ function byteCount (name: string, value: unknown, fallback: number): number {
 function resolveSignals (value: unknown): NodeJS.Signals[] | false {
   if (value === undefined) return [...DEFAULTS.signals]
   if (value === false) return false
-  if (!Array.isArray(value) || value.length === 0 || !value.every((s) => SIGNALS.includes(s))) {
-    fail('signals', value, `a non-empty array of ${SIGNALS.map((s) => `"${s}"`).join(', ')}, or false`)
-  }
+  const names = SIGNALS.map((s) => `"${s}"`).join(', ')
+  if (!Array.isArray(value) || value.length === 0) fail('signals', value, `a non-empty array of ${names}, or false`)
+  const bad = value.findIndex((s) => !SIGNALS.includes(s))
+  if (bad >= 0) fail(`signals[${bad}]`, value[bad], `one of ${names} (the signals a shutdown can start from)`)
   return [...new Set(value as NodeJS.Signals[])]
 }
 
@@ -211,10 +216,8 @@ function resolveSignals (value: unknown): NodeJS.Signals[] | false {
 export function resolveOptions (input: unknown): ResolvedOptions {
   if (input === undefined || input === null) input = {}
   if (!isPlainObject(input)) fail('options', input, 'an object')
-  // Fastify passes its own register options along: `prefix` moves the probes (fastify-plugin would
-  // otherwise ignore it), `logLevel` and `logSerializers` are Fastify's business.
-  const { prefix, logLevel, logSerializers, ...own } = input
-  rejectUnknownKeys('', own, TOP_LEVEL_KEYS)
+  rejectUnknownKeys('', input, OPTION_NAMES)
+  const { prefix, ...own } = input
 
   const details = oneOf<DetailsPolicy>('details', own.details, DETAILS, DEFAULTS.details)
   const authorize = own.authorize

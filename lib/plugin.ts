@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { AlreadyRegisteredError } from './errors'
 import { Health } from './health'
 import { detectLaunchers } from './launchers'
 import { registerEventLoopCheck } from './liveness'
@@ -9,13 +10,19 @@ import { TickShapeHold } from './tick-shape'
 
 export const EVENT_LOOP_CHECK = 'eventloop'
 
+// Set where the plugin is registered; Fastify's hasDecorator() also sees it from inner contexts.
+const kRegistered = Symbol.for('fastify-zero-downtime.registered')
+
 export async function plugin (fastify: FastifyInstance, input: ZeroDowntimeOptions): Promise<void> {
+  if (fastify.hasDecorator(kRegistered)) throw new AlreadyRegisteredError('fastify-zero-downtime is already registered on this instance or one enclosing it')
+  if (fastify.hasDecorator('health')) throw new AlreadyRegisteredError('this instance already has a "health" decorator from another plugin')
   const options = resolveOptions(input)
   // Keeps Node's nextTick on its fast path despite the checks' garbage (lib/tick-shape.ts); the
   // closing callback below, which releases it, is also what keeps it alive until then.
   const tickShape = new TickShapeHold()
   const health = new Health(fastify, options, detectLaunchers())
   fastify.decorate('health', health.api())
+  fastify.decorate(kRegistered, true)
 
   if (options.liveness !== false) {
     health.check(EVENT_LOOP_CHECK, await registerEventLoopCheck(fastify, options.liveness), { groups: ['liveness'] })

@@ -4,8 +4,11 @@ import type { CheckStatus } from './run-check'
 export type LifecycleState = 'starting' | 'ready' | 'draining' | 'closing' | 'closed'
 export type Probe = 'live' | 'ready' | 'startup'
 
-/** One line of a probe's verbose answer: a check, or a lifecycle condition such as `shutdown`. */
-export interface ProbeLine { name: string, ok: boolean, reason: string | undefined }
+/**
+ * One line of a probe's verbose answer: a check, or a lifecycle condition such as `shutdown`.
+ * `waiting`: not ok because it has not happened yet (a running startup), not because it failed.
+ */
+export interface ProbeLine { name: string, ok: boolean, reason: string | undefined, waiting?: boolean }
 export interface ProbeReport { status: CheckStatus, lines: ProbeLine[] }
 
 /** What the probes read besides the checks. */
@@ -32,7 +35,7 @@ export function liveReport (registry: Registry, life: LifecycleSnapshot, exclude
 /** Readiness: started, not shutting down, in rotation, and the readiness group passes. */
 export function readyReport (registry: Registry, life: LifecycleSnapshot, exclude?: ReadonlySet<string>): ProbeReport {
   const conditions: ProbeLine[] = []
-  if (life.state === 'starting') conditions.push({ name: 'startup', ok: false, reason: life.startupFailure ?? 'in progress' })
+  if (life.state === 'starting') conditions.push(life.startupFailure === undefined ? { name: 'startup', ok: false, reason: 'in progress', waiting: true } : { name: 'startup', ok: false, reason: life.startupFailure })
   if (life.state !== 'starting' && life.state !== 'ready') conditions.push({ name: 'shutdown', ok: false, reason: `shutting down (${life.state})` })
   if (!life.inRotation) conditions.push({ name: 'rotation', ok: false, reason: 'out of rotation (setReady(false))' })
   const verdicts = registry.verdicts('readiness', exclude)
@@ -45,8 +48,10 @@ export function readyReport (registry: Registry, life: LifecycleSnapshot, exclud
 /** Startup: the tasks, then one pass of each gating check; complete for good once it was. */
 export function startupReport (life: LifecycleSnapshot): ProbeReport {
   if (life.state !== 'starting') return { status: 'pass', lines: [{ name: 'startup', ok: true, reason: undefined }] }
-  const lines: ProbeLine[] = life.tasks.map((t) => ({ name: `task:${t.name}`, ok: t.status === 'done', reason: t.status === 'failed' ? 'failed' : 'pending' }))
-  for (const check of life.gating) lines.push({ name: check.name, ok: check.passedOnce, reason: check.passedOnce ? undefined : 'has not passed yet' })
+  // Once startup has failed, what it still waited for will never come: that is a failure too.
+  const running = life.startupFailure === undefined
+  const lines: ProbeLine[] = life.tasks.map((t) => ({ name: `task:${t.name}`, ok: t.status === 'done', reason: t.status === 'failed' ? 'failed' : 'pending', waiting: running && t.status === 'pending' }))
+  for (const check of life.gating) lines.push({ name: check.name, ok: check.passedOnce, reason: check.passedOnce ? undefined : 'has not passed yet', waiting: running && !check.passedOnce })
   if (life.startupFailure !== undefined) lines.push({ name: 'startup', ok: false, reason: life.startupFailure })
   return { status: 'fail', lines }
 }

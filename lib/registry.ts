@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import { InvalidArgumentError, TooLateError, describe } from './errors'
-import { assertFunction, assertNewName } from './names'
+import { assertFunction, assertNewName, assertOptions } from './names'
 import { duration } from './options'
 import { describeError } from './redact'
 import { runCheck, type CheckFunction, type CheckOutcome, type CheckStatus } from './run-check'
@@ -52,6 +52,9 @@ export interface Verdict {
 }
 
 const GROUPS = new Set<string>(['readiness', 'liveness', 'startup'])
+const GROUP_LIST = [...GROUPS].map((g) => `"${g}"`).join(', ')
+// `close` is health.check()'s own (it registers a resource), taken out before the options get here.
+const CHECK_OPTIONS = ['groups', 'critical', 'timeout', 'interval', 'close']
 const STALE_AFTER_INTERVALS = 3
 // Runs abandoned at their timeout that may still hang at once: one hang does not stop the check,
 // and a check that always hangs does not pile up runs without bound.
@@ -100,16 +103,14 @@ export class Registry {
     assertNewName('check', name, this.#checks)
     if (this.#sealed) throw new TooLateError('check', name)
     assertFunction(`health.check("${name}")`, fn, 'a function ({ signal }) => void | { status } | Promise<…>')
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new InvalidArgumentError(`health.check("${name}")`, describe(options), 'an options object { groups, critical, timeout, interval }')
-    }
-    const { groups = ['readiness'], critical = true, timeout, interval, ...unknown } = options as CheckOptions
+    assertOptions(`health.check("${name}")`, options, CHECK_OPTIONS)
+    const { groups = ['readiness'], critical = true, timeout, interval } = options as CheckOptions
     const where = `health.check("${name}") option`
-    const extra = Object.keys(unknown)
-    if (extra.length > 0) throw new InvalidArgumentError(`${where} "${extra[0]}"`, 'an unknown option', 'one of groups, critical, timeout, interval')
-    if (!Array.isArray(groups) || groups.length === 0 || !groups.every((g) => GROUPS.has(g))) {
-      throw new InvalidArgumentError(`${where} "groups"`, describe(groups), 'a non-empty array of "readiness", "liveness", "startup"')
+    if (!Array.isArray(groups) || groups.length === 0) {
+      throw new InvalidArgumentError(`${where} "groups"`, describe(groups), `a non-empty array of ${GROUP_LIST}`)
     }
+    const badGroup = groups.findIndex((g) => !GROUPS.has(g))
+    if (badGroup >= 0) throw new InvalidArgumentError(`${where} "groups[${badGroup}]"`, describe(groups[badGroup]), `one of ${GROUP_LIST}`)
     if (typeof critical !== 'boolean') throw new InvalidArgumentError(`${where} "critical"`, describe(critical), 'a boolean')
     const checkInterval = duration(`${where} interval`, interval, this.#defaults.interval, { positive: true })
     const checkTimeout = duration(`${where} timeout`, timeout, Math.min(this.#defaults.timeout, checkInterval), { positive: true })

@@ -25,7 +25,7 @@ export class Resources {
   add (name: unknown, close: unknown, options: unknown = {}): Resource {
     assertNewName('resource', name, { has: (n) => this.#resources.some((r) => r.name === n) })
     assertFunction(`health.resource("${name}")`, close, 'a function () => void | Promise<void> that closes it')
-    assertOptions(`health.resource("${name}")`, options, '{ timeout }', ['timeout'], 'timeout')
+    assertOptions(`health.resource("${name}")`, options, ['timeout'])
     const { timeout } = options as ResourceOptions
     return { name, close: close as CloseFunction, timeout: duration(`health.resource("${name}") timeout`, timeout, this.#defaultTimeout, { positive: true }) }
   }

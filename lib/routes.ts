@@ -46,7 +46,9 @@ function healthAnswer (health: Health, showOutput: boolean): Answer {
 
 /** kube-apiserver's verbose format: `[+]name ok`, `[-]name failed: reason`, then the verdict. */
 function verboseBody (probe: Probe, lines: ProbeLine[], passed: boolean, showReasons: boolean): string {
-  const out = lines.map((l) => l.ok ? `[+]${l.name} ok` : `[-]${l.name} failed: ${showReasons ? l.reason ?? 'failed' : WITHHELD}`)
+  // What is still waiting says so ("in progress", "pending"): fixed words, never withheld.
+  const line = (l: ProbeLine): string => l.waiting === true ? `[-]${l.name} ${String(l.reason)}` : `[-]${l.name} failed: ${showReasons ? l.reason ?? 'failed' : WITHHELD}`
+  const out = lines.map((l) => l.ok ? `[+]${l.name} ok` : line(l))
   out.push(`${LABEL[probe]} check ${passed ? 'passed' : 'failed'}`)
   return out.join('\n') + '\n'
 }

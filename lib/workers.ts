@@ -78,7 +78,7 @@ export class Workers {
     const { start, stop } = resolved as Partial<Worker>
     assertFunction(`${where} stop`, stop, 'a function ({ signal }) => Promise<void> that stops taking work and resolves once what was taken is done')
     if (start !== undefined) assertFunction(`${where} start`, start, 'a function ({ signal }) => void | Promise<void>, or no start')
-    assertOptions(where, options, '{ timeout, http }', ['timeout', 'http'], 'one of "timeout", "http"')
+    assertOptions(where, options, ['timeout', 'http'])
     const { timeout, http } = options as WorkerOptions
     if (http !== undefined && typeof http !== 'boolean') throw new InvalidArgumentError(`${where} option "http"`, describe(http), 'a boolean')
     return { name, worker: { start, stop }, timeout: duration(`${where} timeout`, timeout, this.#defaultTimeout, { positive: true }), http: http ?? false, react, hasWork }

@@ -118,9 +118,23 @@ t.test('startup progress changes the startup answer', async (t) => {
   const app = await build(t, { liveness: false })
   let finish: () => void = () => {}
   app.health.startupTask('warm', async () => await new Promise<void>((resolve) => { finish = resolve }))
+  let dbUp = false
+  app.health.check('db', () => dbUp ? undefined : { status: 'fail' as const }, { groups: ['startup'] })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  t.match((await get(app, '/startupz?verbose')).body, /\[-\]task:warm failed: reason withheld/)
+  // Still running is not failing: fixed words, shown whatever the details policy.
+  t.equal((await get(app, '/startupz?verbose')).body, '[-]task:warm pending\n[-]db has not passed yet\nstartupz check failed\n')
+  t.equal((await get(app, '/readyz?verbose')).body, '[-]startup in progress\nreadyz check failed\n')
+  dbUp = true
   finish()
   await until(() => app.health.state === 'ready', 'ready')
   t.equal((await get(app, '/startupz')).status, 200)
+})
+
+t.test('a startup that failed says failed, withholding why', async (t) => {
+  const app = await build(t, { liveness: false })
+  app.health.startupTask('warm', async () => { throw new Error('password=hunter2 rejected') })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(async () => (await get(app, '/startupz?verbose')).body.includes('task:warm failed'), 'the task failed')
+  t.equal((await get(app, '/startupz?verbose')).body, '[-]task:warm failed: reason withheld\n[-]startup failed: reason withheld\nstartupz check failed\n')
+  t.equal((await get(app, '/readyz?verbose')).body, '[-]startup failed: reason withheld\nreadyz check failed\n')
 })

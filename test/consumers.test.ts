@@ -504,7 +504,8 @@ t.test('consumers: bad clients and options are coded errors naming what was wron
   expect(() => consumers.amqp(channel as never, { queue: 'q', handler, prefetch: 0 }), 'FST_ZD_INVALID_ARGUMENT', /option "prefetch": got 0, expected an integer from 1 to 65535/)
   expect(() => consumers.amqp(channel as never, { queue: 'q', handler: 'x' as never }), 'FST_ZD_INVALID_ARGUMENT', /consumers\.amqp option "handler": got "x", expected a function/)
   expect(() => consumers.amqp(channel as never, { queue: 'q', handler, concurrency: 0 }), 'FST_ZD_INVALID_ARGUMENT', /option "concurrency": got 0, expected an integer from 1 to 10000/)
-  expect(() => consumers.amqp(channel as never, undefined as never), 'FST_ZD_INVALID_ARGUMENT', /option "queue": got undefined/)
+  expect(() => consumers.amqp(channel as never, undefined as never), 'FST_ZD_INVALID_ARGUMENT', /^Invalid argument to consumers\.amqp: got undefined, expected an options object \{ handler, concurrency, queue, prefetch, requeueOnError \}$/)
+  expect(() => consumers.amqp(channel as never, { queue: 'q', handler, prefech: 5 } as never), 'FST_ZD_INVALID_ARGUMENT', /got an unknown option "prefech", expected one of the known options: handler, concurrency, queue, prefetch, requeueOnError \(did you mean "prefetch"\?\)$/)
   expect(() => consumers.jetstream({} as never, { stream: 's', consumer: 'c', handler }), 'FST_ZD_INVALID_CLIENT', /^consumers\.jetstream\(\) needs a JetStream client \(nc\.jetstream\(\)\)/)
   const js = { consumers: { get () {} } }
   expect(() => consumers.jetstream(js as never, { stream: 's', consumer: '', handler }), 'FST_ZD_INVALID_ARGUMENT', /option "consumer": got "", expected the consumer's name/)
@@ -515,4 +516,6 @@ t.test('consumers: bad clients and options are coded errors naming what was wron
   expect(() => consumers.redisStream(redis as never, { stream: 's', group: 'g', handler, block: -1 }), 'FST_ZD_INVALID_ARGUMENT', /option "block": got -1/)
   expect(() => consumers.redisStream(redis as never, { stream: 's', group: 'g', handler, claimIdle: 1.5 }), 'FST_ZD_INVALID_ARGUMENT', /option "claimIdle": got 1\.5/)
   expect(() => consumers.bullmq({ run () {} } as never), 'FST_ZD_INVALID_CLIENT', /^consumers\.bullmq\(\) needs a BullMQ Worker/)
+  expect(() => consumers.jetstream(js as never, { stream: 's', consumer: 'c', handler, expire: 5000 } as never), 'FST_ZD_INVALID_ARGUMENT', /known options: handler, concurrency, stream, consumer, expires \(did you mean "expires"\?\)$/)
+  expect(() => consumers.redisStream(redis as never, { stream: 's', group: 'g', handler, claimidle: 5 } as never), 'FST_ZD_INVALID_ARGUMENT', /known options: handler, concurrency, stream, group, consumer, block, claimIdle \(did you mean "claimIdle"\?\)$/)
 })

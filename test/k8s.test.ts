@@ -106,15 +106,20 @@ t.test('bad input: exit 2 with a clear message', async (t) => {
     [['check', join(dir, 'missing.yaml')], /^error FST_ZD_CLI_UNREADABLE: cannot read .*missing.yaml: ENOENT/],
     [['check', join(examples, 'deployment.yaml'), '--config', write('bad.json', '{ nope')], /bad.json: invalid JSON/],
     [['check', join(examples, 'deployment.yaml'), '--config', write('opts.json', '{ "shutdownDelay": -1 }')], /^error FST_ZD_CLI_CONFIG: Invalid option "shutdownDelay": got -1/],
-    [['check', join(examples, 'deployment.yaml'), '--config', write('res.json', '{ "resourceTimeouts": "5s" }')], /resourceTimeouts: expected an array of milliseconds/],
-    [['check', join(examples, 'deployment.yaml'), '--config', write('workers.json', '{ "workers": [{ "timeout": "5s" }] }')], /workers: expected an array of \{ "timeout": ms \(default drainTimeout\), "http": boolean \(default false\) \}/],
-    [['check', join(examples, 'deployment.yaml'), '--config', write('workers2.json', '{ "workers": [{ "http": 1 }] }')], /workers: expected an array/],
-    [['check', join(examples, 'deployment.yaml'), '--config', write('workers3.json', '{ "workers": [5] }')], /workers: expected an array/],
-    [['check'], /^check: no file given\n\nUsage:\n {2}fastify-zero-downtime check/],
-    [['lint', 'x.yaml'], /^unknown command "lint": expected check or lint-migrations\n\nUsage/],
-    [['check', 'x.yaml', '--config'], /^--config needs a value\n\nUsage/],
-    [['check', 'x.yaml', '--format', 'json'], /^unknown option --format for check\n\nUsage/],
-    [[], /^no command given\n\nUsage/]
+    [['check', join(examples, 'deployment.yaml'), '--config', write('res.json', '{ "resourceTimeouts": "5s" }')], /resourceTimeouts: got "5s", expected an array of milliseconds above 0, one per app.health.resource\(\)/],
+    [['check', join(examples, 'deployment.yaml'), '--config', write('res2.json', '{ "resourceTimeouts": [5000, "5s"] }')], /resourceTimeouts\[1\]: got "5s", expected milliseconds above 0/],
+    [['check', join(examples, 'deployment.yaml'), '--config', write('res3.json', '{ "resourceTimeout": [5000] }')], /^error FST_ZD_CLI_CONFIG: the config: got an unknown key "resourceTimeout", expected one of the known options: routes, .*, resourceTimeouts, workers \(did you mean "resourceTimeouts"\?\)/],
+    [['check', join(examples, 'deployment.yaml'), '--config', write('array.json', '[]')], /the config: got an empty array, expected a JSON object/],
+    [['check', join(examples, 'deployment.yaml'), '--config', write('workers.json', '{ "workers": [{ "timeout": "5s" }] }')], /workers\[0\]\.timeout: got "5s", expected milliseconds above 0/],
+    [['check', join(examples, 'deployment.yaml'), '--config', write('workers1.json', '{ "workers": {} }')], /workers: got an object, expected an array of \{ "timeout": ms \(default drainTimeout\), "http": boolean \(default false\) \}/],
+    [['check', join(examples, 'deployment.yaml'), '--config', write('workers2.json', '{ "workers": [{}, { "http": 1 }] }')], /workers\[1\]\.http: got 1, expected true/],
+    [['check', join(examples, 'deployment.yaml'), '--config', write('workers3.json', '{ "workers": [5] }')], /workers\[0\]: got 5, expected \{ "timeout"/],
+    [['check', join(examples, 'deployment.yaml'), '--config', write('workers4.json', '{ "workers": [{ "htpp": true }] }')], /workers\[0\]: got an unknown key "htpp", expected one of the known options: timeout, http \(did you mean "http"\?\)/],
+    [['check'], /^error FST_ZD_CLI_USAGE: check: no file given: expected one or more Deployment manifests \(YAML\)\n\nUsage:\n {2}fastify-zero-downtime check/],
+    [['lint', 'x.yaml'], /^error FST_ZD_CLI_USAGE: unknown command "lint": expected one of the known commands: check, lint-migrations, --help, --version \(did you mean "lint-migrations"\?\)\n\nUsage/],
+    [['check', 'x.yaml', '--config'], /^error FST_ZD_CLI_USAGE: --config needs a value: expected --config <value>\n\nUsage/],
+    [['check', 'x.yaml', '--format', 'json'], /^error FST_ZD_CLI_USAGE: unknown option --format for check: expected one of the known options: --config, --propagation\n\nUsage/],
+    [[], /^error FST_ZD_CLI_USAGE: no command given: expected one of the known commands: check, lint-migrations, --help, --version\n\nUsage/]
   ]
   for (const [args, message] of cases) {
     const result = await runCli(...args)
@@ -148,7 +153,7 @@ t.test('the cluster\'s endpoint propagation: shutdownDelay (with any preStop sle
   const slow = await runCli('check', file, '--config', join(examples, 'options.json'), '--propagation', '10')
   t.equal(slow.code, 1)
   t.match(slow.out.join('\n'), /propagation: the pod keeps serving 5000 ms after deletion .* less than the cluster's endpoint propagation of 10000 ms plus 1000 ms.* Fix: raise shutdownDelay to 11000 ms or more/)
-  t.match(await runCli('check', file, '--propagation=soon'), { code: 2, err: [/^--propagation soon: expected seconds, 0 or more/] })
+  t.match(await runCli('check', file, '--propagation=soon'), { code: 2, err: [/^error FST_ZD_CLI_USAGE: --propagation soon: expected seconds, 0 or more/] })
 })
 
 t.test('workers count in the budget: an HTTP-borne stop after the delay, a consumer from the signal', async (t) => {

@@ -15,9 +15,9 @@ t.test('check names are URL-safe and unique; options are validated', async (t) =
   }
   t.throws(() => app.health.check('a', 'nope' as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /health.check\("a"\): got "nope", expected a function/ })
   t.throws(() => app.health.check('a', noop, null as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /got null, expected an options object/ })
-  t.throws(() => app.health.check('a', noop, { group: ['readiness'] } as never), { message: /option "group": got an unknown option/ })
-  t.throws(() => app.health.check('a', noop, { groups: ['ready'] } as never), { message: /"groups": got an array, expected a non-empty array/ })
-  t.throws(() => app.health.check('a', noop, { groups: [] }), { message: /"groups"/ })
+  t.throws(() => app.health.check('a', noop, { group: ['readiness'] } as never), { message: 'Invalid argument to health.check("a"): got an unknown option "group", expected one of the known options: groups, critical, timeout, interval, close (did you mean "groups"?)' })
+  t.throws(() => app.health.check('a', noop, { groups: ['readiness', 'ready'] } as never), { message: /"groups\[1\]": got "ready", expected one of "readiness", "liveness", "startup"/ })
+  t.throws(() => app.health.check('a', noop, { groups: [] }), { message: /"groups": got an empty array, expected a non-empty array of "readiness"/ })
   t.throws(() => app.health.check('a', noop, { critical: 'no' } as never), { message: /"critical": got "no", expected a boolean/ })
   t.throws(() => app.health.check('a', noop, { timeout: -1 }), { code: 'FST_ZD_INVALID_OPTION', message: /timeout/ })
   t.throws(() => app.health.check('a', noop, { interval: 100, timeout: 200 }), { message: /"timeout": got 200, expected at most its interval \(100 ms\)/ })

@@ -126,7 +126,7 @@ t.test('bad arguments are coded errors naming what was wrong', async (t) => {
   t.throws(() => app.health.websockets(wss, { code: 1006 }), { code: 'FST_ZD_INVALID_ARGUMENT', message: /option "code": got 1006, expected a close code a server may send/ })
   t.throws(() => app.health.websockets(wss, { code: 2000 }), { code: 'FST_ZD_INVALID_ARGUMENT' })
   t.throws(() => app.health.websockets(wss, { code: 1000.5 }), { code: 'FST_ZD_INVALID_ARGUMENT' })
-  t.throws(() => app.health.websockets(wss, { nmae: 'x' } as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /option "nmae": got an unknown option, expected one of "name", "timeout", "code"/ })
+  t.throws(() => app.health.websockets(wss, { nmae: 'x' } as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: 'Invalid argument to health.websockets: got an unknown option "nmae", expected one of the known options: name, timeout, code (did you mean "name"?)' })
   t.throws(() => app.health.websockets(wss, null as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /expected an options object/ })
   t.throws(() => app.health.websockets(wss, { timeout: -1 }), { code: 'FST_ZD_INVALID_OPTION' })
   app.health.websockets(wss, { code: 4000 })

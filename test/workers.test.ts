@@ -122,7 +122,7 @@ t.test('bad arguments are coded errors naming what was wrong; workers are added 
   t.throws(() => app.health.worker('w', {} as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /health\.worker\("w"\) stop: got undefined, expected a function/ })
   t.throws(() => app.health.worker('w', { stop, start: 1 } as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /health\.worker\("w"\) start: got 1/ })
   t.throws(() => app.health.worker('w', stop, null as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /expected an options object \{ timeout, http \}/ })
-  t.throws(() => app.health.worker('w', stop, { htpp: true } as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: 'Invalid argument to health.worker("w") option "htpp": got an unknown option, expected one of "timeout", "http"' })
+  t.throws(() => app.health.worker('w', stop, { htpp: true } as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: 'Invalid argument to health.worker("w"): got an unknown option "htpp", expected one of the known options: timeout, http (did you mean "http"?)' })
   t.throws(() => app.health.worker('w', stop, { http: 'yes' } as never), { code: 'FST_ZD_INVALID_ARGUMENT', message: /option "http": got "yes", expected a boolean/ })
   t.throws(() => app.health.worker('w', stop, { timeout: 0 }), { code: 'FST_ZD_INVALID_OPTION', message: /health\.worker\("w"\) timeout/ })
   t.throws(() => app.health.worker('event-streams', stop), { code: 'FST_ZD_DUPLICATE_NAME' }, 'the built-in SSE worker\'s name is taken')

@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises'
 import { InvalidArgumentError, describe } from '../errors'
 import type { BuiltInCheck } from './common'
+import { assertOptions } from '../names'
 
 export interface DiskCheckOptions {
   /** A path on the file system to watch. */
@@ -23,6 +24,7 @@ export function parseSize (name: string, value: unknown): number {
 
 /** Free space available to this process (statfs), no I/O on the data itself. */
 export function disk (options: DiskCheckOptions): BuiltInCheck {
+  assertOptions('checks.disk()', options, ['path', 'minFree', 'warnFree'])
   if (typeof options?.path !== 'string' || options.path === '') throw new InvalidArgumentError('checks.disk() option path', describe(options?.path), 'a path')
   const minFree = parseSize('minFree', options.minFree)
   const warnFree = options.warnFree === undefined ? 0 : parseSize('warnFree', options.warnFree)

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, describe } from '../errors'
 import { timed, type BuiltInCheck } from './common'
+import { assertOptions } from '../names'
 
 export interface HttpCheckOptions {
   /** Default: `'GET'`. */
@@ -15,6 +16,7 @@ export interface HttpCheckOptions {
  * timeout; the body is discarded. Redirects are not followed: a 3xx fails unless expected.
  */
 export function http (url: string | URL, options: HttpCheckOptions = {}): BuiltInCheck {
+  assertOptions('checks.http()', options, ['method', 'expectStatus', 'headers'])
   let target: URL
   try {
     target = new URL(url)
@@ -25,8 +27,10 @@ export function http (url: string | URL, options: HttpCheckOptions = {}): BuiltI
   const method = options.method ?? 'GET'
   if (method !== 'GET' && method !== 'HEAD') throw new InvalidArgumentError('checks.http() option method', describe(method), '"GET" or "HEAD"')
   const expected = options.expectStatus === undefined ? undefined : [options.expectStatus].flat()
-  if (expected?.some((s) => !Number.isInteger(s) || s < 100 || s > 599) === true) {
-    throw new InvalidArgumentError('checks.http() option expectStatus', describe(options.expectStatus), 'an HTTP status code or an array of them')
+  const bad = expected?.findIndex((s) => !Number.isInteger(s) || s < 100 || s > 599) ?? -1
+  if (bad >= 0 || expected?.length === 0) {
+    const which = Array.isArray(options.expectStatus) && bad >= 0 ? `expectStatus[${bad}]` : 'expectStatus'
+    throw new InvalidArgumentError(`checks.http() option ${which}`, describe(bad >= 0 ? expected?.[bad] : options.expectStatus), 'an HTTP status code (100 to 599) or a non-empty array of them')
   }
   const passes = (status: number): boolean => expected === undefined ? status >= 200 && status < 300 : expected.includes(status)
   const headers = { ...options.headers }

@@ -1,5 +1,6 @@
 import type { MqttClient as MqttClientShape } from './clients'
 import { abortable, hasMethods, invalidClient, oneAtATime, timed, withClose, type BuiltInCheck } from './common'
+import { assertOptions } from '../names'
 
 interface MqttClient { connected: boolean, reconnecting: boolean, publishAsync: (topic: string, message: string, options: { qos: 1, retain: false }) => Promise<unknown>, endAsync: () => Promise<void> }
 
@@ -14,6 +15,7 @@ export interface MqttCheckOptions {
  * would only queue up while it reconnects.
  */
 export function mqtt (client: MqttClientShape, options: MqttCheckOptions = {}): BuiltInCheck {
+  assertOptions('checks.mqtt()', options, ['topic'])
   if (!hasMethods(client, 'publishAsync', 'endAsync') || typeof (client as { connected?: unknown }).connected !== 'boolean') {
     return invalidClient('mqtt', 'an mqtt.js client (from mqtt.connect())', client)
   }

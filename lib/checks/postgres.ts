@@ -1,5 +1,6 @@
 import type { PostgresClient } from './clients'
 import { abortable, hasMethods, invalidClient, oneAtATime, timed, withClose, type BuiltInCheck } from './common'
+import { assertOptions } from '../names'
 
 type Rows = Array<Record<string, unknown>>
 interface PoolClient {
@@ -73,6 +74,7 @@ export function postgresRunner (factory: string, client: unknown): PostgresRunne
  * cannot be interrupted: prefer a Pool.
  */
 export function postgres (client: PostgresClient, options: PostgresCheckOptions = {}): BuiltInCheck {
+  assertOptions('checks.postgres()', options, ['maxWaiting'])
   const maxWaiting = options.maxWaiting ?? 10
   const runner = postgresRunner('postgres', client)
   return withClose(async ({ signal }) => {

@@ -3,6 +3,7 @@ import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
 import { withClose, type BuiltInCheck } from './common'
 import { postgresRunner } from './postgres'
+import { assertOptions } from '../names'
 
 /** Where the migration tool records what it applied. */
 export type MigrationHistory = 'node-pg-migrate' | 'umzug' | { table: string, column?: string }
@@ -51,6 +52,7 @@ export function raiseFloorSql (floor: number, table = 'zero_downtime_compatibili
  */
 export function schema (client: PostgresClient, options: SchemaCheckOptions): BuiltInCheck {
   const runner = postgresRunner('schema', client)
+  assertOptions('checks.schema()', options, ['history', 'requires', 'compatibility', 'floorTable'])
   const history = typeof options?.history === 'string' ? PRESETS[options.history] : options?.history
   if (history === undefined || typeof history !== 'object') throw new InvalidArgumentError('checks.schema() option history', describe(options?.history), '"node-pg-migrate", "umzug", or { table, column }')
   if (typeof options.requires !== 'string' || options.requires === '') throw new InvalidArgumentError('checks.schema() option requires', describe(options.requires), 'the name of the last migration this build needs')

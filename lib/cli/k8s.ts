@@ -2,7 +2,9 @@ import { parseAllDocuments } from 'yaml'
 import { describeBudget } from '../budget'
 import { WORKER_REACT_MS } from '../workers'
 import { ConfigError, ManifestError } from './errors'
-import { resolveOptions, type ResolvedOptions } from '../options'
+import { OPTION_NAMES, resolveOptions, type ResolvedOptions } from '../options'
+import { describe } from '../errors'
+import { knownOptions } from '../names'
 
 export interface Problem { where: string, rule: string, message: string, fix: string }
 
@@ -35,14 +37,32 @@ export const PROPAGATION_MARGIN = 1000
  * The plugin's options as the app passes them, plus `resourceTimeouts` (ms) for its resources and
  * `workers` ({ timeout, http }) for its workers.
  */
+// The checker's config file: the options passed to app.register, and what the app registers.
+const CONFIG_KEYS = [...OPTION_NAMES, 'resourceTimeouts', 'workers']
+
+const isMilliseconds = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value > 0
+
 export function readConfig (json: unknown, propagation = DEFAULT_PROPAGATION): CheckerConfig {
-  const { resourceTimeouts = [], workers = [], ...options } = (json ?? {}) as { resourceTimeouts?: unknown, workers?: unknown }
-  if (!Array.isArray(resourceTimeouts) || !resourceTimeouts.every((t) => typeof t === 'number' && t > 0)) {
-    throw new ConfigError('resourceTimeouts: expected an array of milliseconds, one per app.health.resource()')
-  }
-  if (!Array.isArray(workers) || !workers.every((w) => typeof w === 'object' && w !== null && (w.timeout === undefined || (typeof w.timeout === 'number' && w.timeout > 0)) && (w.http === undefined || typeof w.http === 'boolean'))) {
-    throw new ConfigError('workers: expected an array of { "timeout": ms (default drainTimeout), "http": boolean (default false) }, one per app.health.worker() or websockets() (http: true)')
-  }
+  // A JSON null (or no --config) is the defaults.
+  const config = json ?? {}
+  if (typeof config !== 'object' || Array.isArray(config)) throw new ConfigError(`the config: got ${describe(config)}, expected a JSON object: the plugin's options, "resourceTimeouts" and "workers"`)
+  const extra = Object.keys(config).find((key) => !CONFIG_KEYS.includes(key))
+  if (extra !== undefined) throw new ConfigError(`the config: got an unknown key "${extra}", expected ${knownOptions(extra, CONFIG_KEYS)}`)
+  const { resourceTimeouts = [], workers = [], ...options } = config as { resourceTimeouts?: unknown, workers?: unknown }
+  const RESOURCES = 'an array of milliseconds above 0, one per app.health.resource()'
+  if (!Array.isArray(resourceTimeouts)) throw new ConfigError(`resourceTimeouts: got ${describe(resourceTimeouts)}, expected ${RESOURCES}`)
+  const badTimeout = resourceTimeouts.findIndex((t) => !isMilliseconds(t))
+  if (badTimeout >= 0) throw new ConfigError(`resourceTimeouts[${badTimeout}]: got ${describe(resourceTimeouts[badTimeout])}, expected milliseconds above 0 (${RESOURCES})`)
+  const WORKER = '{ "timeout": ms (default drainTimeout), "http": boolean (default false) }, one per app.health.worker() or websockets() (http: true)'
+  if (!Array.isArray(workers)) throw new ConfigError(`workers: got ${describe(workers)}, expected an array of ${WORKER}`)
+  workers.forEach((w: unknown, i) => {
+    if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new ConfigError(`workers[${i}]: got ${describe(w)}, expected ${WORKER}`)
+    const { timeout, http, ...rest } = w as Record<string, unknown>
+    const key = Object.keys(rest)[0]
+    if (key !== undefined) throw new ConfigError(`workers[${i}]: got an unknown key "${key}", expected ${knownOptions(key, ['timeout', 'http'])}`)
+    if (timeout !== undefined && !isMilliseconds(timeout)) throw new ConfigError(`workers[${i}].timeout: got ${describe(timeout)}, expected milliseconds above 0`)
+    if (http !== undefined && typeof http !== 'boolean') throw new ConfigError(`workers[${i}].http: got ${describe(http)}, expected true (stopped when shutdownDelay ends) or false (stopped at once)`)
+  })
   try {
     const resolved = resolveOptions(options)
     const listed = (workers as Array<{ timeout?: number, http?: boolean }>).map((w) => ({ timeout: w.timeout ?? resolved.drainTimeout, http: w.http ?? false }))

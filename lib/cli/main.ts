@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { ConfigError, ManifestError, UnreadableError, UsageError, isInputError } from './errors'
+import { knownOptions } from '../names'
 import { DEFAULT_PROPAGATION, checkDeployment, readConfig, readDeployments, type CheckerConfig, type Problem } from './k8s'
 import { DEFAULT_PG_VERSION, lintFiles } from './lint'
 
@@ -42,7 +43,7 @@ export async function main (argv: string[], out: Output, err: Output): Promise<n
       err(`internal error: this is a bug in fastify-zero-downtime-cli, please report it with the input that caused it\n${(error as Error).stack ?? String(error)}`)
       return 3
     }
-    err(error.code === 'FST_ZD_CLI_USAGE' ? `${error.message}\n\n${USAGE}` : `error ${error.code}: ${error.message}`)
+    err(`error ${error.code}: ${error.message}${error.code === 'FST_ZD_CLI_USAGE' ? `\n\n${USAGE}` : ''}`)
     return 2
   }
 }
@@ -52,7 +53,7 @@ async function run (argv: string[], out: Output): Promise<number> {
   if (command === '--help' || command === '-h') { out(USAGE); return 0 }
   if (command === '--version' || command === '-v') { out(version()); return 0 }
   const known = FLAGS[command]
-  if (known === undefined) throw new UsageError(command === undefined ? 'no command given' : `unknown command "${command}": expected check or lint-migrations`)
+  if (known === undefined) throw new UsageError(`${command === undefined ? 'no command given' : `unknown command "${command}"`}: expected ${knownOptions(command ?? '', [...Object.keys(FLAGS), '--help', '--version'], 'commands')}`)
   const flags = new Map<string, string>()
   const files: string[] = []
   for (let i = 0; i < rest.length; i++) {
@@ -60,12 +61,12 @@ async function run (argv: string[], out: Output): Promise<number> {
     if (!arg.startsWith('--')) { files.push(arg); continue }
     const [name, inline] = arg.split(/=(.*)/s)
     const takesValue = known[name]
-    if (takesValue === undefined) throw new UsageError(`unknown option ${name} for ${command}`)
+    if (takesValue === undefined) throw new UsageError(`unknown option ${name} for ${command}: expected ${knownOptions(name, Object.keys(known))}`)
     const value = takesValue ? inline ?? rest[++i] : ''
-    if (value === undefined) throw new UsageError(`${name} needs a value`)
+    if (value === undefined) throw new UsageError(`${name} needs a value: expected ${name} <value>`)
     flags.set(name, value)
   }
-  if (files.length === 0) throw new UsageError(`${command}: no file given`)
+  if (files.length === 0) throw new UsageError(`${command}: no file given: expected ${command === 'check' ? 'one or more Deployment manifests (YAML)' : 'one or more migration files (.sql) or directories of them'}`)
   return command === 'check' ? check(files, flags, out) : await lint(files, flags, out)
 }
 

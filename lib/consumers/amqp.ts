@@ -2,7 +2,8 @@ import { invalidClient, hasMethods } from '../checks/common'
 import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
 import type { Worker, WorkerOutcome } from '../workers'
-import { CONSUMER_DEFAULTS, Flow, attempt, type ConsumerOptions } from './flow'
+import { CONSUMER_DEFAULTS, FLOW_OPTIONS, Flow, attempt, type ConsumerOptions } from './flow'
+import { assertOptions } from '../names'
 
 /** A message as amqplib delivers it (`ConsumeMessage`). */
 export interface AmqpMessage { content: Buffer, fields: { deliveryTag: number, redelivered: boolean }, properties: unknown }
@@ -35,6 +36,7 @@ export interface AmqpConsumerOptions extends ConsumerOptions<AmqpMessage> {
  */
 export function amqp (channel: AmqpChannel, options: AmqpConsumerOptions): Worker {
   if (!hasMethods(channel, 'consume', 'cancel', 'ack', 'nack', 'prefetch', 'checkQueue', 'once')) invalidClient('amqp', 'an amqplib channel (connection.createChannel())', channel, 'consumers')
+  assertOptions('consumers.amqp', options, [...FLOW_OPTIONS, 'queue', 'prefetch', 'requeueOnError'])
   if (typeof options?.queue !== 'string' || options.queue === '') throw new InvalidArgumentError('consumers.amqp option "queue"', describe(options?.queue), 'the name of the queue to consume')
   const prefetch = options.prefetch ?? CONSUMER_DEFAULTS.amqp.prefetch
   if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 65535) throw new InvalidArgumentError('consumers.amqp option "prefetch"', describe(prefetch), 'an integer from 1 to 65535')

@@ -23,6 +23,9 @@ export interface HandlerContext {
 
 export type MessageHandler<M> = (message: M, context: HandlerContext) => unknown
 
+/** The options every consumer takes. */
+export const FLOW_OPTIONS = ['handler', 'concurrency']
+
 export interface ConsumerOptions<M> {
   /** Called for each message; resolving acknowledges it, throwing gives it back (see each consumer). */
   handler: MessageHandler<M>

@@ -2,8 +2,9 @@ import { hasMethods, invalidClient } from '../checks/common'
 import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
 import type { Worker, WorkerOutcome } from '../workers'
-import { CONSUMER_DEFAULTS, Flow, attempt, type ConsumerOptions } from './flow'
+import { CONSUMER_DEFAULTS, FLOW_OPTIONS, Flow, attempt, type ConsumerOptions } from './flow'
 import { aborted } from '../deadline'
+import { assertOptions } from '../names'
 
 /** A JetStream message as the nats package delivers it (`JsMsg`). */
 export interface JetStreamMessage {
@@ -39,6 +40,7 @@ export interface JetStreamConsumerOptions extends ConsumerOptions<JetStreamMessa
  */
 export function jetstream (js: JetStreamClient, options: JetStreamConsumerOptions): Worker {
   if (!hasMethods((js as { consumers?: unknown })?.consumers, 'get')) invalidClient('jetstream', 'a JetStream client (nc.jetstream())', js, 'consumers')
+  assertOptions('consumers.jetstream', options, [...FLOW_OPTIONS, 'stream', 'consumer', 'expires'])
   for (const name of ['stream', 'consumer'] as const) {
     if (typeof options?.[name] !== 'string' || options[name] === '') throw new InvalidArgumentError(`consumers.jetstream option "${name}"`, describe(options?.[name]), `the ${name}'s name`)
   }

@@ -4,8 +4,9 @@ import { hasMethods, invalidClient } from '../checks/common'
 import { InvalidArgumentError, describe } from '../errors'
 import { describeError } from '../redact'
 import type { Worker, WorkerOutcome } from '../workers'
-import { CONSUMER_DEFAULTS, Flow, attempt, type ConsumerOptions } from './flow'
+import { CONSUMER_DEFAULTS, FLOW_OPTIONS, Flow, attempt, type ConsumerOptions } from './flow'
 import { aborted } from '../deadline'
+import { assertOptions } from '../names'
 
 /** A stream entry: its id and its fields. */
 export interface RedisStreamEntry { id: string, fields: Record<string, string> }
@@ -66,6 +67,7 @@ export function redisStream (client: RedisStreamClient, options: RedisStreamCons
   if (!hasMethods(client, 'duplicate') || (!hasMethods(client, 'call') && !hasMethods(client, 'sendCommand'))) {
     invalidClient('redisStream', 'an ioredis or node-redis client', client, 'consumers')
   }
+  assertOptions('consumers.redisStream', options, [...FLOW_OPTIONS, 'stream', 'group', 'consumer', 'block', 'claimIdle'])
   for (const name of ['stream', 'group'] as const) {
     if (typeof options?.[name] !== 'string' || options[name] === '') throw new InvalidArgumentError(`consumers.redisStream option "${name}"`, describe(options?.[name]), `the ${name}'s name`)
   }
