@@ -2,5 +2,5 @@
 
 module.exports = require('neostandard')({
   ts: true,
-  ignores: ['dist/**', 'lib/cli/dist/**', 'coverage/**', '.tap/**', 'node_modules/**']
+  ignores: ['dist/**', '.examples/**', 'demo/out/**', 'lib/cli/dist/**', 'coverage/**', '.tap/**', 'node_modules/**']
 })

@@ -2,9 +2,9 @@
 // reloaded under load, and docs/launchers.md written from what was measured. Exit code 1 if a run
 // that should drop nothing dropped something.
 import { spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { haproxyAvailable } from './haproxy.mjs'
+import { demoOutput } from './output.mjs'
 import { rollingDeploy } from './harness.mjs'
 import { pm2Reload } from './pm2.mjs'
 
@@ -36,9 +36,10 @@ for (const { label, how, expectZero, run } of runs) {
   rows.push(`| ${label} | ${how} | ${r.requests} | ${r.failed} | ${reasons} | ${r.postsLost} | ${timing} |`)
 }
 
-writeFileSync(new URL('../docs/launchers.md', import.meta.url), `# Launchers: how to start a Fastify app so that deploys drop nothing
+const output = demoOutput()
+output.write('launchers.md', `# Launchers: how to start a Fastify app so that deploys drop nothing
 
-The figures below are written by \`npm run demo:launchers\` (demo/launchers.mjs) on ${new Date().toISOString().slice(0, 10)}; do not
+The figures below are written by \`npm run demo:launchers -- --write-docs\` (demo/launchers.mjs) on ${new Date().toISOString().slice(0, 10)}; do not
 edit them by hand. Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}; Node.js ${process.version}; ${haproxyVersion}.
 Each run puts the mixed load of the demo on the service (keep-alive, connection-per-request, slow,
 POST and quiet keep-alive clients, no retries) while it is rolled (a new instance up and ready
@@ -146,4 +147,5 @@ endpoint removal takes to reach every kube-proxy and ingress. See [kubernetes.md
 the \`check\` CLI that verifies the budget; the \`node\` row above is the measured figure for the
 process side.
 `)
+output.report()
 process.exitCode = unexpected ? 1 : 0

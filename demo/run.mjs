@@ -2,9 +2,9 @@
 // fastify-zero-downtime (TCP and HTTP balancer modes), then the same roll of a plain Fastify app
 // that closes on SIGTERM. Exit code 1 if the plugin's runs failed any request.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { haproxyAvailable } from './haproxy.mjs'
+import { demoOutput } from './output.mjs'
 import { rollingDeploy } from './harness.mjs'
 import { renderTimeline } from './timeline.mjs'
 
@@ -48,13 +48,12 @@ for (const r of runs) {
     r.killed
   ])
 }
-// One timeline per run, written beside docs/rolling-deploy.md.
-const pictures = new URL('../docs/rolling-deploy/', import.meta.url)
-mkdirSync(pictures, { recursive: true })
+// One timeline per run, written beside rolling-deploy.md.
+const output = demoOutput()
 const charts = runs.map((r) => {
   const name = `${r.app}-${r.mode}.svg`
   const label = r.app === 'plugin' ? 'fastify-zero-downtime' : 'plain Fastify, close() on SIGTERM'
-  writeFileSync(new URL(name, pictures), renderTimeline(r, `${label}, ${r.balancer}`))
+  output.write(`rolling-deploy/${name}`, renderTimeline(r, `${label}, ${r.balancer}`))
   return `![${label}, ${r.balancer}: ${r.failed} failed of ${r.requests}](rolling-deploy/${name})`
 })
 
@@ -62,11 +61,10 @@ const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]
 process.stdout.write('\n' + rows.map((row) => row.map((cell, i) => pad(cell, widths[i])).join('  ')).join('\n') + '\n')
 
 // The Kubernetes section is written by --kube --sweep: kept as it is.
-const docPath = new URL('../docs/rolling-deploy.md', import.meta.url)
-const kubeSection = existsSync(docPath) ? /<!-- kube:begin[\s\S]*<!-- kube:end -->/.exec(readFileSync(docPath, 'utf8'))?.[0] : undefined
-writeFileSync(docPath, `# Rolling deploys under load: measured
+const kubeSection = /<!-- kube:begin[\s\S]*<!-- kube:end -->/.exec(output.readDoc('rolling-deploy.md') ?? '')?.[0]
+output.write('rolling-deploy.md', `# Rolling deploys under load: measured
 
-Written by \`npm run demo\` (demo/run.mjs) on ${new Date().toISOString().slice(0, 10)}; do not edit by hand.
+Written by \`npm run demo -- --write-docs\` (demo/run.mjs) on ${new Date().toISOString().slice(0, 10)}; do not edit by hand.
 
 Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; Node.js ${process.version}; ${haproxy ? spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0].replace(/ - https.*$/, '') : 'HAProxy not installed: the built-in balancer'}.
 Each run: 3 instances behind the balancer (\`retries 0\`, \`GET /readyz\` checks every 250 ms, down after 2
@@ -87,5 +85,6 @@ from rotation straight to closing, and its failures line up with each SIGTERM.
 
 ${charts.join('\n\n')}
 ${kubeSection === undefined ? '' : `\n${kubeSection}\n`}`)
+output.report()
 const pluginFailed = runs.filter((r) => r.app === 'plugin').some((r) => r.failed > 0 || r.postsLost > 0 || r.postsDuplicated > 0 || r.killed > 0)
 process.exitCode = pluginFailed ? 1 : 0

@@ -86,7 +86,7 @@ export const DEFAULTS = Object.freeze({
   shutdownOnError: false,
   shutdownDelay: 5000,
   drainTimeout: 10000,
-  closeTimeout: 5000,
+  closeTimeout: 2000,
   gracePeriod: 30000
 } as const)
 

@@ -1,7 +1,7 @@
 // The --kube demo's entry, inside the node's namespace (demo/run.mjs starts it there): runs the
 // plugin and the plain app through the same rolling update, or the propagation sweep, prints the
 // table, and with --sweep writes it into docs/rolling-deploy.md.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { demoOutput } from '../output.mjs'
 import { kubeRun, readManifest } from './run.mjs'
 import { podSpec } from './cluster.mjs'
 import { killMarked } from './network.mjs'
@@ -41,12 +41,12 @@ process.stdout.write(`RESULTS ${JSON.stringify(runs.map(({ app, propagation, shu
 
 if (args.includes('--sweep')) {
   const spec = podSpec(readManifest().deployment)
-  const doc = new URL('../../docs/rolling-deploy.md', import.meta.url)
-  const text = readFileSync(doc, 'utf8')
-  const section = `<!-- kube:begin (written by npm run demo -- --kube --sweep; do not edit by hand) -->
+  const output = demoOutput(args)
+  const text = output.readDoc('rolling-deploy.md') ?? '# Rolling deploys under load: measured\n'
+  const section = `<!-- kube:begin (written by npm run demo -- --kube --sweep --write-docs; do not edit by hand) -->
 ## On Kubernetes' dataplane: the endpoint propagation delay against the shutdown delay
 
-Written on ${new Date().toISOString().slice(0, 10)} by \`npm run demo -- --kube --sweep\` (demo/kube/). Each run rolls
+Written on ${new Date().toISOString().slice(0, 10)} by \`npm run demo -- --kube --sweep --write-docs\` (demo/kube/) on Node.js ${process.version}. Each run rolls
 examples/kubernetes/deployment.yaml (${spec.replicas} replicas, maxSurge ${spec.maxSurge}, maxUnavailable ${spec.maxUnavailable},
 its probes, terminationGracePeriodSeconds ${spec.grace / 1000}) ${rolls === 1 ? 'once' : `${rolls} times`} under load through a Service VIP
 that kube-proxy's iptables rules (KUBE-SERVICES, KUBE-SVC-*, KUBE-SEP-* with \`statistic --mode random\`)
@@ -62,7 +62,8 @@ your cluster's propagation (the default, 5 s, covers up to 4 s), and tell \`fast
 check --propagation <seconds>\` that delay so that it verifies it.
 <!-- kube:end -->`
   const replaced = text.includes('<!-- kube:begin') ? text.replace(/<!-- kube:begin[\s\S]*<!-- kube:end -->/, section) : `${text.trimEnd()}\n\n${section}\n`
-  writeFileSync(doc, replaced)
+  output.write('rolling-deploy.md', replaced)
+  output.report()
 }
 const pluginFailed = runs.filter((r) => r.app === 'plugin' && (r.shutdownDelay ?? 0) > r.propagation).some((r) => r.failed > 0 || r.killed > 0)
 process.exitCode = pluginFailed ? 1 : 0
