@@ -3,12 +3,11 @@
 // kind connected and messages published throughout; once with the plugin's workers, once with the
 // naive variant. Prints, per kind, what the clients and the queues saw.
 //
-//   node demo/long-lived.mjs [--write-docs]    (after npm run build; needs RabbitMQ, NATS, Redis)
+//   npm run demo:long-lived [-- --write-docs]    (needs RabbitMQ, NATS, Redis; the report goes to demo/out/ or, with --write-docs, docs/)
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { request } from 'node:http'
 import { randomUUID } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import amqplib from 'amqplib'
@@ -16,6 +15,7 @@ import { connect as natsConnect } from 'nats'
 import Redis from 'ioredis'
 import { startBuiltinBalancer } from './balancer.mjs'
 import { freePorts } from './ports.mjs'
+import { demoOutput } from './output.mjs'
 
 const server = fileURLToPath(new URL('../examples/long-lived/server.mjs', import.meta.url))
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -229,16 +229,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const variant of ['plugin', 'naive']) results.push(await rollLongLived({ variant, rolls: 2, onProgress: console.log }))
   const text = table(results)
   console.log(`\n${text}`)
-  if (process.argv.includes('--write-docs')) {
-    // Only the part between the markers is this script's; the rest of the doc is written by hand.
-    const path = new URL('../docs/long-lived.md', import.meta.url)
-    const doc = readFileSync(path, 'utf8')
-    const begin = '<!-- long-lived demo: begin -->'
-    const end = '<!-- long-lived demo: end -->'
-    const measured = `Written by \`node demo/long-lived.mjs --write-docs\` on Node.js ${process.version}, ${new Date().toISOString().slice(0, 10)}: 2 instances\nrolled twice behind the built-in L4 balancer (\`/readyz\` every 300 ms, out after 3 failures; the\nissue's setup), 20 WebSocket clients (a message every 100 ms), 20 SSE clients with event ids, and\n50 messages a second published to each of RabbitMQ, NATS JetStream and Redis streams (50-200 ms of\nwork each, 4 at once per consumer). \`shutdownDelay\` 1000 ms.\n\n${text}\n`
-    writeFileSync(path, doc.slice(0, doc.indexOf(begin) + begin.length) + '\n' + measured + doc.slice(doc.indexOf(end)))
-    console.log(`wrote the measured part of ${fileURLToPath(path)}`)
-  }
+  // Only the part between the markers is this script's; the rest of the doc is written by hand.
+  const output = demoOutput()
+  const doc = output.readDoc('long-lived.md')
+  const begin = '<!-- long-lived demo: begin -->'
+  const end = '<!-- long-lived demo: end -->'
+  const measured = `Written by \`npm run demo:long-lived -- --write-docs\` on Node.js ${process.version}, ${new Date().toISOString().slice(0, 10)}: 2 instances\nrolled twice behind the built-in L4 balancer (\`/readyz\` every 300 ms, out after 3 failures; the\nissue's setup), 20 WebSocket clients (a message every 100 ms), 20 SSE clients with event ids, and\n50 messages a second published to each of RabbitMQ, NATS JetStream and Redis streams (50-200 ms of\nwork each, 4 at once per consumer). \`shutdownDelay\` 1000 ms.\n\n${text}\n`
+  output.write('long-lived.md', doc.slice(0, doc.indexOf(begin) + begin.length) + '\n' + measured + doc.slice(doc.indexOf(end)))
+  output.report()
   const plugin = results[0]
   const failed = plugin.ws.abnormal + plugin.sse.abnormal + plugin.sse.missed + plugin.sse.duplicated + plugin.takenLate +
     Object.values(plugin.queues).reduce((sum, q) => sum + q.lost + q.duplicated, 0) + plugin.exits.filter((code) => code !== 0).length

@@ -135,7 +135,7 @@ export class Health implements ZeroDowntimeHealth {
   /** Registers a health check: it runs in the background; probes read its last result. */
   check (name: string, fn: CheckFunction, options?: CheckOptions & CheckCloseOption): this {
     if ((fn as { [SCHEMA_CHECK]?: boolean })?.[SCHEMA_CHECK] === true && (options?.groups ?? []).includes('liveness')) {
-      throw new InvalidArgumentError(`health.check("${name}") option "groups"`, describe(options?.groups), 'no "liveness" for a schema check: an incompatible schema must take instances out of rotation, not restart them')
+      throw new InvalidArgumentError(`health.check(${describe(name)}) option "groups"`, describe(options?.groups), 'no "liveness" for a schema check: an incompatible schema must take instances out of rotation, not restart them')
     }
     // Whatever is not `close` goes to the registry, which validates it (including a non-object).
     const isObject = typeof options === 'object' && options !== null
@@ -146,7 +146,7 @@ export class Health implements ZeroDowntimeHealth {
     }
     const closer = close === true ? (fn as BuiltInCheck)?.[kClose] : close
     if (typeof closer !== 'function') {
-      throw new InvalidArgumentError(`health.check("${name}") option "close"`, describe(close), close === true ? 'a function, or true with a built-in check (checks.*) that knows how to close its client' : 'true, or a function that closes the client')
+      throw new InvalidArgumentError(`health.check(${describe(name)}) option "close"`, describe(close), close === true ? 'a function, or true with a built-in check (checks.*) that knows how to close its client' : 'true, or a function that closes the client')
     }
     // Validated (name, budget) before anything is registered, so a failure leaves neither behind.
     const resource = this.#admitResource(name, closer)

@@ -1,4 +1,5 @@
 import { DuplicateNameError, InvalidArgumentError, InvalidCheckNameError, describe } from './errors'
+import { redact } from './redact'
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
 
@@ -14,7 +15,15 @@ export function assertOptions<T> (where: string, options: T, known: readonly str
     throw new InvalidArgumentError(where, describe(options), `an options object { ${known.join(', ')} }`)
   }
   const extra = Object.keys(options).find((key) => !known.includes(key))
-  if (extra !== undefined) throw new InvalidArgumentError(where, `an unknown option "${extra}"`, knownOptions(extra, known))
+  if (extra !== undefined) throw new InvalidArgumentError(where, `an unknown option "${shownKey(extra, known)}"`, knownOptions(extra, known))
+}
+
+/**
+ * An unknown key as a message shows it: verbatim when it is a typo of a known one (what it was
+ * meant to be is then plain), else redacted like any value of the caller's (it might be a token).
+ */
+export function shownKey (key: string, known: readonly string[]): string {
+  return closest(key, known) === undefined ? redact(key) : key
 }
 
 /** What to say about an unknown option: the one meant, when a typo is likely, then all of them. */
@@ -25,7 +34,7 @@ export function knownOptions (key: string, known: Iterable<string>, noun = 'opti
 }
 
 // A name one or two edits away, equal but for case, or begun by the key is the likely intent.
-function closest (key: string, names: string[]): string | undefined {
+function closest (key: string, names: readonly string[]): string | undefined {
   const begun = key.length >= 3 ? names.filter((name) => name.startsWith(key)) : []
   if (begun.length === 1) return begun[0]
   let best: string | undefined

@@ -1,7 +1,7 @@
 import type { FastifyRequest, LogLevel } from 'fastify'
 import type { MeterProvider } from '@opentelemetry/api'
 import { InvalidOptionError, describe } from './errors'
-import { knownOptions } from './names'
+import { knownOptions, shownKey } from './names'
 
 export type DetailsPolicy = 'never' | 'authorized' | 'always'
 
@@ -117,7 +117,7 @@ function fail (name: string, value: unknown, expected: string): never {
 /** Throws for the first key not in `known`, naming the likely intent and every known key. */
 export function rejectUnknownKeys (name: string, value: Record<string, unknown>, known: readonly string[]): void {
   const key = Object.keys(value).find((key) => !known.includes(key))
-  if (key !== undefined) throw new InvalidOptionError(name === '' ? key : `${name}.${key}`, 'an unknown option', knownOptions(key, known))
+  if (key !== undefined) throw new InvalidOptionError(`${name === '' ? '' : `${name}.`}${shownKey(key, known)}`, 'an unknown option', knownOptions(key, known))
 }
 
 /** A duration in milliseconds: finite, not negative, and above zero where zero makes no sense. */

@@ -1,6 +1,10 @@
 import t from 'tap'
 import Fastify from 'fastify'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import zeroDowntime = require('../lib/index')
+import { main } from '../lib/cli/main'
 
 // Every coded error that quotes a value the caller passed shows it redacted: a connection string or
 // a token passed by mistake never reaches a log or an error tracker verbatim.
@@ -26,7 +30,13 @@ t.test('each coded error that quotes a caller\'s string redacts it', async (t) =
     ['health.setReady', (s) => { app.health.setReady(s as never) }],
     ['health.worker stop', (s) => app.health.worker('w', s as never)],
     ['health.websockets server', (s) => app.health.websockets(s)],
-    ['health.resource close', (s) => app.health.resource('r', s as never)]
+    ['health.resource close', (s) => app.health.resource('r', s as never)],
+    ['register option key', async (s) => { const other = Fastify(); try { await other.register(zeroDowntime, { signals: false, [s]: 1 } as never) } finally { await other.close().catch(() => {}) } }],
+    ['register nested option key', async (s) => { const other = Fastify(); try { await other.register(zeroDowntime, { signals: false, routes: { [s]: '/x' } } as never) } finally { await other.close().catch(() => {}) } }],
+    ['health.check option key', (s) => app.health.check('keyed', () => {}, { [s]: 1 } as never)],
+    ['health.check name, with a bad close', (s) => app.health.check(s, () => {}, { close: 'yes' as never })],
+    ['consumers.amqp option key', (s) => zeroDowntime.consumers.amqp({ consume () {}, cancel () {}, ack () {}, nack () {}, prefetch () {}, checkQueue () {}, once () {} } as never, { queue: 'q', handler: () => {}, [s]: 1 } as never)],
+    ['signals element', async (s) => { const other = Fastify(); try { await other.register(zeroDowntime, { signals: ['SIGTERM', s] } as never) } finally { await other.close().catch(() => {}) } }]
   ]
   for (const [what, call] of calls) {
     for (const [form, secret, hidden] of SECRETS) {
@@ -35,6 +45,23 @@ t.test('each coded error that quotes a caller\'s string redacts it', async (t) =
       t.match(error?.code, /^FST_ZD_/, `${what}, ${form}: a coded error`)
       t.notMatch(error?.message, hidden, `${what}, ${form}: the secret is not in "${error?.message}"`)
       t.match(error?.message, '[REDACTED]', `${what}, ${form}: it says something was withheld`)
+    }
+  }
+})
+
+t.test('the CLI redacts what it quotes of its arguments and config', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'zd-redact-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const manifest = join(__dirname, '..', 'examples', 'kubernetes', 'deployment.yaml')
+  for (const [form, secret, hidden] of SECRETS) {
+    const config = join(dir, 'options.json')
+    writeFileSync(config, JSON.stringify({ [secret]: 1 }))
+    const runs = [[secret], ['check', manifest, '--propagation', secret], ['lint-migrations', 'x.sql', '--format', secret], ['lint-migrations', 'x.sql', '--pg-version', secret], ['check', manifest, '--config', config]]
+    for (const args of runs) {
+      const lines: string[] = []
+      t.equal(await main(args, () => {}, (line) => lines.push(line)), 2)
+      t.notMatch(lines.join('\n'), hidden, `${form}: ${args[0]} ${args[2] ?? ''}`)
+      t.match(lines.join('\n'), /^error FST_ZD_CLI_[A-Z]+: .*\[REDACTED\]/, `${form}: coded, and says something was withheld`)
     }
   }
 })

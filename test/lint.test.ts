@@ -71,11 +71,11 @@ t.test('CLI: bad input exits 2 with a coded message naming the file and the posi
   t.equal(result.code, 2)
   t.match(result.err, /^error FST_ZD_CLI_SQL_SYNTAX: .*unparseable.sql:2:\d+: cannot parse: syntax error at or near "email"/)
   t.match(await cli('lint-migrations', join(corpus, 'nope')), { code: 2, err: /^error FST_ZD_CLI_UNREADABLE: cannot read .*nope/ })
-  t.match(await cli('lint-migrations'), { code: 2, err: /^lint-migrations: no file given\n\nUsage/ })
-  t.match(await cli('lint-migrations', 'x.sql', '--format', 'xml'), { code: 2, err: /^--format xml: expected text or json/ })
-  t.match(await cli('lint-migrations', 'x.sql', '--config', 'o.json'), { code: 2, err: /^unknown option --config for lint-migrations/ }, 'a flag of the other command')
-  t.match(await cli('lint-migrations', 'x.sql', '--pg-version', 'latest'), { code: 2, err: /^--pg-version latest: expected a PostgreSQL major version/ })
-  t.match(await cli('lint-migrations', 'x.sql', '--since'), { code: 2, err: /^--since needs a value/ })
+  t.match(await cli('lint-migrations'), { code: 2, err: /^error FST_ZD_CLI_USAGE: lint-migrations: no file given: expected one or more migration files \(\.sql\) or directories of them\n\nUsage/ })
+  t.match(await cli('lint-migrations', 'x.sql', '--format', 'xml'), { code: 2, err: /^error FST_ZD_CLI_USAGE: --format xml: expected text or json/ })
+  t.match(await cli('lint-migrations', 'x.sql', '--config', 'o.json'), { code: 2, err: /^error FST_ZD_CLI_USAGE: unknown option --config for lint-migrations: expected one of the known options: --format, --pg-version, --since, --floor-table, --assume-lock-timeout\n/ }, 'a flag of the other command')
+  t.match(await cli('lint-migrations', 'x.sql', '--pg-version', 'latest'), { code: 2, err: /^error FST_ZD_CLI_USAGE: --pg-version latest: expected a PostgreSQL major version/ })
+  t.match(await cli('lint-migrations', 'x.sql', '--since'), { code: 2, err: /^error FST_ZD_CLI_USAGE: --since needs a value: expected --since <value>/ })
 })
 
 t.test('syntax errors point at the character: columns count from 1, in characters', async (t) => {

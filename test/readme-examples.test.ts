@@ -66,44 +66,60 @@ t.test('every example compiles under tsc --strict, as written', async (t) => {
   t.equal(result.status, 0)
 })
 
-for (const example of examples) {
-  for (const file of example.files.filter(isJavaScript)) {
-    t.test(`${example.doc}:${example.line} (${file}) runs: a server becomes ready, then exits 0 on SIGTERM`, async (t) => {
-      for (const name of servicesOf(example.code)) {
-        if (await service(t, name) === undefined) return
-      }
-      const child = spawn(process.execPath, [file], {
-        cwd: dirOf(example),
-        env: { ...process.env, PORT: '0', DATABASE_URL: SERVICES.postgres.url },
-        stdio: ['ignore', 'pipe', 'pipe']
-      })
-      t.teardown(() => { child.kill('SIGKILL') })
-      let output = ''
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-      const exited = once(child, 'exit')
-      const listening = new Promise<number | undefined>((resolve) => {
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          output += chunk
-          const port = /Server listening at http:\/\/[^:]+:(\d+)/.exec(output)?.[1]
-          if (port !== undefined) resolve(Number(port))
-        })
-        exited.then(() => resolve(undefined), () => resolve(undefined))
-      })
-      const port = await listening
-      if (port === undefined) {
-        // Not a server (a plugin file, a script): it loads and ends by itself, cleanly.
-        t.same(await exited, [0, null], output)
-        return
-      }
-      let ready = await get({ port }, '/readyz')
-      for (let tries = 0; ready.status !== 200 && tries < 100; tries++) {
-        await new Promise((resolve) => setTimeout(resolve, 100))
-        ready = await get({ port }, '/readyz')
-      }
-      t.equal(ready.status, 200, 'ready')
-      child.kill('SIGTERM')
-      t.same(await exited, [0, null], 'a clean shutdown')
-      t.match(output, /zero-downtime: closing -> closed/, 'the shutdown ran to its end')
+interface Run { skipped?: string, server: boolean, ready?: number, exit: [number | null, string | null], output: string }
+
+// Runs one JavaScript example: a server is probed until ready and stopped with SIGTERM; anything
+// else (a plugin file, a script) must load and end by itself.
+async function run (example: Example, file: string): Promise<Run> {
+  const missing = []
+  for (const name of servicesOf(example.code)) if (!await reachable(name)) missing.push(name)
+  if (missing.length > 0) return { skipped: missing.join(', '), server: false, exit: [null, null], output: '' }
+  const child = spawn(process.execPath, [file], {
+    cwd: dirOf(example),
+    env: { ...process.env, PORT: '0', DATABASE_URL: SERVICES.postgres.url },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>
+  const port = await new Promise<number | undefined>((resolve) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk
+      const port = /Server listening at http:\/\/[^:]+:(\d+)/.exec(output)?.[1]
+      if (port !== undefined) resolve(Number(port))
     })
+    exited.then(() => resolve(undefined), () => resolve(undefined))
+  })
+  if (port === undefined) return { server: false, exit: await exited, output }
+  let ready = await get({ port }, '/readyz')
+  for (let tries = 0; ready.status !== 200 && tries < 100; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    ready = await get({ port }, '/readyz')
   }
+  child.kill('SIGTERM')
+  return { server: true, ready: ready.status, exit: await exited, output }
 }
+
+async function reachable (name: ServiceName): Promise<boolean> {
+  let up = true
+  await service({ skip: () => { up = false }, fail: () => { up = false } }, name)
+  return up
+}
+
+// All at once: each server's shutdown waits out its shutdownDelay, as written.
+const runnable = examples.flatMap((example) => example.files.filter(isJavaScript).map((file) => ({ example, file })))
+const runs = Promise.all(runnable.map(async ({ example, file }) => await run(example, file)))
+
+runnable.forEach(({ example, file }, i) => {
+  t.test(`${example.doc}:${example.line} (${file}) runs: a server becomes ready, then exits 0 on SIGTERM; a script exits 0`, async (t) => {
+    const result = (await runs)[i]
+    if (result.skipped !== undefined) {
+      for (const name of servicesOf(example.code)) await service(t, name)
+      return
+    }
+    t.same(result.exit, [0, null], result.output)
+    if (!result.server) return
+    t.equal(result.ready, 200, 'ready')
+    t.match(result.output, /zero-downtime: closing -> closed/, 'the shutdown ran to its end')
+  })
+})

@@ -68,3 +68,9 @@ t.test('docs/long-lived.md: each option\'s default is the one the code uses', as
   t.match(row(section('## `app.health.worker('), 'timeout'), 'Default: `drainTimeout`')
   t.match(row(section('## `app.health.worker('), 'http'), 'Default: `false`')
 })
+
+t.test('the plugin and the CLI are released together, with one version (CONTRIBUTING.md, Releasing)', async (t) => {
+  const version = (file: string): string => (JSON.parse(readFileSync(join(__dirname, '..', file), 'utf8')) as { version: string }).version
+  t.equal(version('lib/cli/package.json'), version('package.json'))
+  t.match(readFileSync(join(__dirname, '..', 'CONTRIBUTING.md'), 'utf8'), /## Releasing[\s\S]*npm version <x\.y\.z> --no-git-tag-version --workspaces --include-workspace-root/)
+})

@@ -114,7 +114,7 @@ t.test('bad options and SQL helpers', async (t) => {
   t.throws(() => checks.schema(pool, { ...ok, requires: '' }), { message: /option requires: got ""/ })
   t.throws(() => checks.schema(pool, { ...ok, compatibility: 1.5 }), { message: /option compatibility: got 1.5/ })
   t.throws(() => checks.schema(pool, { ...ok, history: { table: 'x; DROP TABLE users' } }), { message: /option history.table: got "x; DROP TABLE users", expected a table or column name/ })
-  t.throws(() => checks.schema(pool, undefined as never), { message: /option history: got undefined/ })
+  t.throws(() => checks.schema(pool, undefined as never), { message: /checks\.schema\(\): got undefined, expected an options object \{ history, requires, compatibility, floorTable \}/ })
   t.throws(() => checks.schema({}, ok), { code: 'FST_ZD_INVALID_CLIENT', message: /checks.schema\(\) needs a pg Pool or Client/ })
   t.equal(checks.floorTableSql(), 'CREATE TABLE IF NOT EXISTS "zero_downtime_compatibility" (floor integer NOT NULL, raised_at timestamptz NOT NULL DEFAULT now());')
   t.equal(checks.raiseFloorSql(3, 'app.compat'), 'INSERT INTO "app"."compat" (floor) VALUES (3);')

@@ -2,9 +2,11 @@
 // close, and a slow route to watch a graceful shutdown finish it. Nothing to install: the
 // "database" is an in-process store standing in for your pool or client.
 //
-//   npm start                 then, in another terminal:
+//   npm run build && node examples/basic/server.mjs      then, in another terminal:
 //   curl -i localhost:3000/readyz?verbose
-//   kill -TERM <pid>          and watch: readiness off, keep serving, drain, close, exit 0
+//   kill -TERM "$(pgrep -f examples/basic/server.mjs)"   and watch: readiness off, keep serving, drain, close, exit 0
+// Signal the node process itself (or press Ctrl-C), never the pid of `npm start`: npm exits on
+// SIGTERM without waiting for its child, which then runs on as an orphan.
 import Fastify from 'fastify'
 import zeroDowntime from 'fastify-zero-downtime'
 

@@ -4,7 +4,7 @@ import { WORKER_REACT_MS } from '../workers'
 import { ConfigError, ManifestError } from './errors'
 import { OPTION_NAMES, resolveOptions, type ResolvedOptions } from '../options'
 import { describe } from '../errors'
-import { knownOptions } from '../names'
+import { knownOptions, shownKey } from '../names'
 
 export interface Problem { where: string, rule: string, message: string, fix: string }
 
@@ -47,7 +47,7 @@ export function readConfig (json: unknown, propagation = DEFAULT_PROPAGATION): C
   const config = json ?? {}
   if (typeof config !== 'object' || Array.isArray(config)) throw new ConfigError(`the config: got ${describe(config)}, expected a JSON object: the plugin's options, "resourceTimeouts" and "workers"`)
   const extra = Object.keys(config).find((key) => !CONFIG_KEYS.includes(key))
-  if (extra !== undefined) throw new ConfigError(`the config: got an unknown key "${extra}", expected ${knownOptions(extra, CONFIG_KEYS)}`)
+  if (extra !== undefined) throw new ConfigError(`the config: got an unknown key "${shownKey(extra, CONFIG_KEYS)}", expected ${knownOptions(extra, CONFIG_KEYS)}`)
   const { resourceTimeouts = [], workers = [], ...options } = config as { resourceTimeouts?: unknown, workers?: unknown }
   const RESOURCES = 'an array of milliseconds above 0, one per app.health.resource()'
   if (!Array.isArray(resourceTimeouts)) throw new ConfigError(`resourceTimeouts: got ${describe(resourceTimeouts)}, expected ${RESOURCES}`)
@@ -59,7 +59,7 @@ export function readConfig (json: unknown, propagation = DEFAULT_PROPAGATION): C
     if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new ConfigError(`workers[${i}]: got ${describe(w)}, expected ${WORKER}`)
     const { timeout, http, ...rest } = w as Record<string, unknown>
     const key = Object.keys(rest)[0]
-    if (key !== undefined) throw new ConfigError(`workers[${i}]: got an unknown key "${key}", expected ${knownOptions(key, ['timeout', 'http'])}`)
+    if (key !== undefined) throw new ConfigError(`workers[${i}]: got an unknown key "${shownKey(key, ['timeout', 'http'])}", expected ${knownOptions(key, ['timeout', 'http'])}`)
     if (timeout !== undefined && !isMilliseconds(timeout)) throw new ConfigError(`workers[${i}].timeout: got ${describe(timeout)}, expected milliseconds above 0`)
     if (http !== undefined && typeof http !== 'boolean') throw new ConfigError(`workers[${i}].http: got ${describe(http)}, expected true (stopped when shutdownDelay ends) or false (stopped at once)`)
   })

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { ConfigError, ManifestError, UnreadableError, UsageError, isInputError } from './errors'
-import { knownOptions } from '../names'
+import { knownOptions, shownKey } from '../names'
+import { redact } from '../redact'
 import { DEFAULT_PROPAGATION, checkDeployment, readConfig, readDeployments, type CheckerConfig, type Problem } from './k8s'
 import { DEFAULT_PG_VERSION, lintFiles } from './lint'
 
@@ -34,6 +35,8 @@ const FLAGS: Record<string, Record<string, boolean>> = {
   'lint-migrations': { '--format': true, '--pg-version': true, '--since': true, '--floor-table': true, '--assume-lock-timeout': false }
 }
 
+const COMMANDS = [...Object.keys(FLAGS), '--help', '--version']
+
 /** Runs the CLI; resolves with the exit code. */
 export async function main (argv: string[], out: Output, err: Output): Promise<number> {
   try {
@@ -53,7 +56,7 @@ async function run (argv: string[], out: Output): Promise<number> {
   if (command === '--help' || command === '-h') { out(USAGE); return 0 }
   if (command === '--version' || command === '-v') { out(version()); return 0 }
   const known = FLAGS[command]
-  if (known === undefined) throw new UsageError(`${command === undefined ? 'no command given' : `unknown command "${command}"`}: expected ${knownOptions(command ?? '', [...Object.keys(FLAGS), '--help', '--version'], 'commands')}`)
+  if (known === undefined) throw new UsageError(`${command === undefined ? 'no command given' : `unknown command "${shownKey(command, COMMANDS)}"`}: expected ${knownOptions(command ?? '', COMMANDS, 'commands')}`)
   const flags = new Map<string, string>()
   const files: string[] = []
   for (let i = 0; i < rest.length; i++) {
@@ -61,7 +64,7 @@ async function run (argv: string[], out: Output): Promise<number> {
     if (!arg.startsWith('--')) { files.push(arg); continue }
     const [name, inline] = arg.split(/=(.*)/s)
     const takesValue = known[name]
-    if (takesValue === undefined) throw new UsageError(`unknown option ${name} for ${command}: expected ${knownOptions(name, Object.keys(known))}`)
+    if (takesValue === undefined) throw new UsageError(`unknown option ${shownKey(name, Object.keys(known))} for ${command}: expected ${knownOptions(name, Object.keys(known))}`)
     const value = takesValue ? inline ?? rest[++i] : ''
     if (value === undefined) throw new UsageError(`${name} needs a value: expected ${name} <value>`)
     flags.set(name, value)
@@ -82,7 +85,7 @@ function version (): string {
 function check (files: string[], flags: Map<string, string>, out: Output): number {
   const configFile = flags.get('--config')
   const propagation = flags.has('--propagation') ? Number(flags.get('--propagation')) : DEFAULT_PROPAGATION / 1000
-  if (!Number.isFinite(propagation) || propagation < 0) throw new UsageError(`--propagation ${String(flags.get('--propagation'))}: expected seconds, 0 or more`)
+  if (!Number.isFinite(propagation) || propagation < 0) throw new UsageError(`--propagation ${redact(String(flags.get('--propagation')))}: expected seconds, 0 or more`)
   const config = readConfig(configFile === undefined ? {} : parseJson(configFile), propagation * 1000)
   let count = 0
   for (const file of files) {
@@ -99,9 +102,9 @@ function check (files: string[], flags: Map<string, string>, out: Output): numbe
 
 async function lint (files: string[], flags: Map<string, string>, out: Output): Promise<number> {
   const format = flags.get('--format') ?? 'text'
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${format}: expected text or json`)
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${redact(format)}: expected text or json`)
   const pgVersion = flags.has('--pg-version') ? Number(flags.get('--pg-version')) : undefined
-  if (pgVersion !== undefined && !(Number.isInteger(pgVersion) && pgVersion >= 9 && pgVersion <= 99)) throw new UsageError(`--pg-version ${String(flags.get('--pg-version'))}: expected a PostgreSQL major version such as ${DEFAULT_PG_VERSION}`)
+  if (pgVersion !== undefined && !(Number.isInteger(pgVersion) && pgVersion >= 9 && pgVersion <= 99)) throw new UsageError(`--pg-version ${redact(String(flags.get('--pg-version')))}: expected a PostgreSQL major version such as ${DEFAULT_PG_VERSION}`)
   const findings = await lintFiles(files, { floorTable: flags.get('--floor-table'), pgVersion, assumeLockTimeout: flags.has('--assume-lock-timeout'), since: flags.get('--since') })
   if (format === 'json') {
     out(JSON.stringify(findings, null, 2))
