@@ -27,10 +27,11 @@ export function http (url: string | URL, options: HttpCheckOptions = {}): BuiltI
   const method = options.method ?? 'GET'
   if (method !== 'GET' && method !== 'HEAD') throw new InvalidArgumentError('checks.http() option method', describe(method), '"GET" or "HEAD"')
   const expected = options.expectStatus === undefined ? undefined : [options.expectStatus].flat()
-  const bad = expected?.findIndex((s) => !Number.isInteger(s) || s < 100 || s > 599) ?? -1
-  if (bad >= 0 || expected?.length === 0) {
-    const which = Array.isArray(options.expectStatus) && bad >= 0 ? `expectStatus[${bad}]` : 'expectStatus'
-    throw new InvalidArgumentError(`checks.http() option ${which}`, describe(bad >= 0 ? expected?.[bad] : options.expectStatus), 'an HTTP status code (100 to 599) or a non-empty array of them')
+  if (expected !== undefined) {
+    const EXPECTED = 'an HTTP status code (100 to 599) or a non-empty array of them'
+    if (expected.length === 0) throw new InvalidArgumentError('checks.http() option expectStatus', 'an empty array', EXPECTED)
+    const bad = expected.findIndex((s) => !Number.isInteger(s) || s < 100 || s > 599)
+    if (bad >= 0) throw new InvalidArgumentError(`checks.http() option ${Array.isArray(options.expectStatus) ? `expectStatus[${bad}]` : 'expectStatus'}`, describe(expected[bad]), EXPECTED)
   }
   const passes = (status: number): boolean => expected === undefined ? status >= 200 && status < 300 : expected.includes(status)
   const headers = { ...options.headers }
