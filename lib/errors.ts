@@ -78,6 +78,24 @@ export const InvalidClientError = createError<'FST_ZD_INVALID_CLIENT', [string, 
   500, TypeError
 )
 
+/** Every error by its code, as fastify exports its own: `err instanceof errorCodes.FST_ZD_UNCLEAN_SHUTDOWN`. */
+export const errorCodes = Object.freeze({
+  FST_ZD_INVALID_OPTION: InvalidOptionError,
+  FST_ZD_INVALID_NAME: InvalidCheckNameError,
+  FST_ZD_ALREADY_REGISTERED: AlreadyRegisteredError,
+  FST_ZD_DUPLICATE_NAME: DuplicateNameError,
+  FST_ZD_INVALID_ARGUMENT: InvalidArgumentError,
+  FST_ZD_TOO_LATE: TooLateError,
+  FST_ZD_BUDGET_EXCEEDED: BudgetExceededError,
+  FST_ZD_CHECK_TIMEOUT: CheckTimeoutError,
+  FST_ZD_INVALID_RESULT: InvalidCheckResultError,
+  FST_ZD_CLOSE_TIMEOUT: ResourceTimeoutError,
+  FST_ZD_WORKER_TIMEOUT: WorkerTimeoutError,
+  FST_ZD_UNCLEAN_SHUTDOWN: UncleanShutdownError,
+  FST_ZD_STARTUP_FAILED: StartupFailedError,
+  FST_ZD_INVALID_CLIENT: InvalidClientError
+})
+
 /** How a caller's value is shown in an error message: its type and, for simple values, the value (redacted). */
 export function describe (value: unknown): string {
   if (value === null) return 'null'

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import * as builtInChecks from './checks'
 import * as builtInConsumers from './consumers'
+import { errorCodes as builtInErrorCodes } from './errors'
 import type {
   AmqpChannel, AmqpConsumerOptions, AmqpMessage, JetStreamClient, JetStreamConsumerOptions, JetStreamMessage,
   RedisStreamClient, RedisStreamConsumerOptions, RedisStreamEntry, BullmqWorker, ConsumerOptions, HandlerContext, MessageHandler
@@ -50,14 +51,16 @@ declare namespace zeroDowntime {
   }
   export const checks: typeof builtInChecks
   export const consumers: typeof builtInConsumers
+  /** Every error class by its `FST_ZD_*` code, for `instanceof`. */
+  export const errorCodes: typeof builtInErrorCodes
   // Named as Fastify's own plugins name theirs (fastifyUnderPressure), and plainly.
   export { zeroDowntime as default, zeroDowntime, zeroDowntime as fastifyZeroDowntime }
 }
 
-Object.assign(zeroDowntime, { default: zeroDowntime, zeroDowntime, fastifyZeroDowntime: zeroDowntime, checks: builtInChecks, consumers: builtInConsumers })
+Object.assign(zeroDowntime, { default: zeroDowntime, zeroDowntime, fastifyZeroDowntime: zeroDowntime, checks: builtInChecks, consumers: builtInConsumers, errorCodes: builtInErrorCodes })
 // require() returns the plugin function itself, as Fastify's own plugins do.
 export = zeroDowntime
 // Node's ESM loader learns a CommonJS module's export names by reading its source
 // (cjs-module-lexer); this line, never run, names them for `import { checks }`.
 /* c8 ignore next */
-0 && (module.exports = { default: zeroDowntime, zeroDowntime, fastifyZeroDowntime: zeroDowntime, checks: builtInChecks, consumers: builtInConsumers })
+0 && (module.exports = { default: zeroDowntime, zeroDowntime, fastifyZeroDowntime: zeroDowntime, checks: builtInChecks, consumers: builtInConsumers, errorCodes: builtInErrorCodes })

@@ -47,7 +47,7 @@ t.test('the tarball holds the built code and declarations, not the sources', asy
 t.test('ESM: import zeroDowntime, { checks }', async (t) => {
   writeFileSync(join(dir, 'esm.mjs'), `import Fastify from 'fastify'\nimport zeroDowntime, { checks } from 'fastify-zero-downtime'\n${usage}`)
   t.same(JSON.parse(run(process.execPath, ['esm.mjs'])), expected)
-  writeFileSync(join(dir, 'named.mjs'), 'import zeroDowntime, { fastifyZeroDowntime, zeroDowntime as plain } from \'fastify-zero-downtime\'\nconsole.log(fastifyZeroDowntime === zeroDowntime && plain === zeroDowntime)\n')
+  writeFileSync(join(dir, 'named.mjs'), 'import zeroDowntime, { fastifyZeroDowntime, zeroDowntime as plain, errorCodes } from \'fastify-zero-downtime\'\nconsole.log(fastifyZeroDowntime === zeroDowntime && plain === zeroDowntime && typeof errorCodes.FST_ZD_UNCLEAN_SHUTDOWN === \'function\')\n')
   t.equal(run(process.execPath, ['named.mjs']), 'true\n', 'named as Fastify\'s own plugins are')
 })
 

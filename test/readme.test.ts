@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULTS } from '../lib/options'
 import * as errors from '../lib/errors'
+import zeroDowntime = require('../lib/index')
 import { WEBSOCKET_DEFAULTS } from '../lib/websockets'
 import { EVENT_STREAM_DEFAULTS } from '../lib/event-stream'
 import { CONSUMER_DEFAULTS } from '../lib/consumers/flow'
@@ -25,6 +26,12 @@ t.test('README lists every error code', async (t) => {
     t.match(code, /^FST_ZD_[A-Z_]+$/)
     t.ok(readme.includes(`| \`${code}\` |`), code)
   }
+  // errorCodes holds every one of them, by its code, as fastify's errorCodes does.
+  const byCode = Object.fromEntries(Object.entries(errors).filter(([name]) => name.endsWith('Error')).map(([, E]) => [(new (E as new () => { code: string })()).code, E]))
+  t.same(Object.keys(errors.errorCodes).sort(), Object.keys(byCode).sort(), 'errorCodes: every code')
+  for (const [code, E] of Object.entries(byCode)) t.equal((errors.errorCodes as Record<string, unknown>)[code], E, `errorCodes.${code}`)
+  t.equal(zeroDowntime.errorCodes, errors.errorCodes, 'exported by the package')
+  t.ok(readme.includes("import { errorCodes } from 'fastify-zero-downtime'"), 'and documented')
 })
 
 t.test('docs/checks.md names the driver versions the tests ran with', async (t) => {

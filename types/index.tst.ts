@@ -12,6 +12,7 @@ import { describe, expect, test } from 'tstyche'
 import zeroDowntime, {
   fastifyZeroDowntime,
   checks,
+  errorCodes,
   type PostgresCheckOptions,
   type HttpCheckOptions,
   type MqttCheckOptions,
@@ -100,6 +101,12 @@ describe('exports', () => {
 
   test('checks is an object', () => {
     expect(checks).type.toBeAssignableTo<object>()
+  })
+
+  test('errorCodes: each error class by its code, for instanceof and its code', () => {
+    const error: unknown = new Error('x')
+    if (error instanceof errorCodes.FST_ZD_UNCLEAN_SHUTDOWN) expect(error.code).type.toBe<'FST_ZD_UNCLEAN_SHUTDOWN'>()
+    expect(errorCodes).type.not.toHaveProperty('FST_ZD_NO_SUCH_CODE')
   })
 
   test('built-in checks plug into app.health.check, with close: true', () => {
