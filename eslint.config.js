@@ -2,5 +2,5 @@
 
 module.exports = require('neostandard')({
   ts: true,
-  ignores: ['dist/**', '.examples/**', 'demo/out/**', 'lib/cli/dist/**', 'coverage/**', '.tap/**', 'node_modules/**']
+  ignores: ['dist/**', '.examples/**', 'demo/out/**', 'cli/dist/**', 'cli/coverage/**', 'cli/.tap/**', 'coverage/**', '.tap/**', 'node_modules/**']
 })

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const { lintFiles } = require('../lib/cli/dist/cli/lint/index.js')
+const { lintFiles } = require('../cli/dist/lint/index.js')
 
 // A mix of what migrations hold: safe and unsafe DDL, transactions, data, comments, multibyte text.
 const STATEMENTS = [

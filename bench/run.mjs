@@ -406,8 +406,9 @@ ${fastPath === undefined
   : `  In this run (bench/fast-path.mjs: ${FAST_PATH_PROCESSES} fresh processes each, warmed up as above, then
   sampled by \`perf record\` under load; on the slow path when the runtime function has at least
   0.2% of the samples): ${fastPath.map((row) => `${row.label}, ${row.slow} of ${row.shares.length}`).join('; ')}.`}
-  test/tick-shape.test.ts reads V8's feedback for the literal
-  (\`%DebugPrint\`) after such collections: monomorphic with the plugin, megamorphic without it.
+  \`npm run bench:tick-shape\` (bench/tick-shape.mjs) reads V8's feedback for the literal
+  (\`%DebugPrint\`) after such collections: monomorphic with the plugin, megamorphic without it
+  or with \`holdTickShape: false\`.
   It can only keep what is still fast when the plugin registers: code that runs earlier and falls
   into it (tap's process-info hook does) leaves nothing to keep.
 - **The compiler, counted as the route.** Callgrind counts every thread. With one warm-up run of

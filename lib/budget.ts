@@ -1,18 +1,31 @@
+// The shutdown's worst case, in one place: the plugin checks it at registration, the CLI's
+// Kubernetes checker (fastify-zero-downtime/budget) against a Deployment.
 import { BudgetExceededError } from './errors'
+import { OPTION_NAMES, resolveOptions, type ResolvedOptions } from './options'
+
+export { OPTION_NAMES, resolveOptions, type ResolvedOptions }
 
 /** Time kept for what follows the last step: flushing logs and exiting. */
 export const EXIT_MARGIN = 1000
+
+/** After its signal aborts, a worker's stop gets this long to cut what is left and say how much it cut. */
+export const WORKER_REACT_MS = 250
+
+/** A worker as the budget sees it: its stop timeout, whether it starts when shutdownDelay ends (`http`), its reaction time. */
+export interface WorkerBudget { timeout: number, http: boolean, react?: number }
 
 export interface Budget {
   shutdownDelay: number
   drainTimeout: number
   resourceTimeouts: readonly number[]
-  /** How long each worker's stop may take (its timeout and the time it gets to react): `http` ones start when shutdownDelay ends, the others at once. */
-  workerTimeouts?: { http: readonly number[], other: readonly number[] }
+  /** The workers: `http` ones are stopped when shutdownDelay ends, the others at the signal. */
+  workers?: readonly WorkerBudget[]
   gracePeriod: number
 }
 
-const longest = (timeouts: readonly number[]): number => Math.max(0, ...timeouts)
+// A worker's stop may take its timeout and then the time it gets to react.
+const longestStop = (workers: readonly WorkerBudget[], http: boolean): number =>
+  Math.max(0, ...workers.filter((w) => w.http === http).map((w) => w.timeout + (w.react ?? WORKER_REACT_MS)))
 
 /**
  * The worst case: the delay, then the drain (or an HTTP-borne worker's stop, if longer), or a
@@ -20,8 +33,8 @@ const longest = (timeouts: readonly number[]): number => Math.max(0, ...timeouts
  */
 export function describeBudget (budget: Budget): { total: number, text: string } {
   const resources = budget.resourceTimeouts.reduce((sum, t) => sum + t, 0)
-  const http = longest(budget.workerTimeouts?.http ?? [])
-  const other = longest(budget.workerTimeouts?.other ?? [])
+  const http = longestStop(budget.workers ?? [], true)
+  const other = longestStop(budget.workers ?? [], false)
   const drain = Math.max(budget.drainTimeout, http)
   const waiting = Math.max(budget.shutdownDelay + drain, other)
   const total = waiting + resources + EXIT_MARGIN

@@ -1,12 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2'
-import { Server as NetServer, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
+import { withDeadline } from './deadline'
+import { newestRequest, responseWriting, stopListening } from './node-http'
 import { redact } from './redact'
-
-// Node's own fields: the response a socket is writing (pipelined ones queue behind it), and the
-// parser's newest request on it. Read only once draining begins.
-type HttpSocket = Socket & { _httpMessage?: ServerResponse | null, parser?: { incoming?: IncomingMessage | null } | null }
 
 export interface StuckRequest { method: string, url: string, ageMs: number }
 
@@ -22,11 +20,11 @@ interface StreamInFlight { method: string, url: string, started: number }
  */
 export class ConnectionTracker {
   readonly #server: Server
-  readonly #sockets = new Set<HttpSocket>()
+  readonly #sockets = new Set<Socket>()
   readonly #sessions = new Set<Http2Session>()
   readonly #streams = new Map<ServerHttp2Stream, StreamInFlight>()
   // Filled only while draining: the newest response on each socket, and when each request came.
-  readonly #newest = new Map<HttpSocket, ServerResponse>()
+  readonly #newest = new Map<Socket, ServerResponse>()
   readonly #startedAt = new WeakMap<ServerResponse, number>()
   #drainingSince = 0
   #closing = false
@@ -43,7 +41,7 @@ export class ConnectionTracker {
     return this.#drainingSince > 0
   }
 
-  #onConnection = (socket: HttpSocket): void => {
+  #onConnection = (socket: Socket): void => {
     this.#sockets.add(socket)
     socket.once('close', () => {
       this.#sockets.delete(socket)
@@ -70,7 +68,7 @@ export class ConnectionTracker {
   #onRequestWhileDraining = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.httpVersionMajor >= 2) return
     this.#startedAt.set(res, Date.now())
-    const socket = req.socket as HttpSocket
+    const socket = req.socket
     this.#sayClose(socket, res)
     // Its headers were still arriving at close(): should its handler keep the connection alive
     // after all, the socket must not sit idle until drainTimeout.
@@ -82,7 +80,7 @@ export class ConnectionTracker {
    * reconnect elsewhere. Only the newest response on a socket may say it, or Node would drop a
    * request pipelined behind an earlier one.
    */
-  #sayClose (socket: HttpSocket, res: ServerResponse): void {
+  #sayClose (socket: Socket, res: ServerResponse): void {
     const previous = this.#newest.get(socket)
     if (previous !== undefined && !previous.headersSent) previous.removeHeader('connection')
     this.#newest.set(socket, res)
@@ -94,10 +92,10 @@ export class ConnectionTracker {
    * answers the newest request; if others are queued behind it (pipelining), the question is asked
    * again when it finishes and the next one takes the socket.
    */
-  #sayCloseOnNewest (socket: HttpSocket): void {
-    const res = socket._httpMessage
-    if (res == null || res.writableFinished || this.#newest.has(socket)) return
-    if (res.req !== socket.parser?.incoming) {
+  #sayCloseOnNewest (socket: Socket): void {
+    const res = responseWriting(socket)
+    if (res === undefined || res.writableFinished || this.#newest.has(socket)) return
+    if (res.req !== newestRequest(socket)) {
       res.once('finish', () => this.#sayCloseOnNewest(socket))
       return
     }
@@ -124,8 +122,7 @@ export class ConnectionTracker {
     if (this.#draining) return
     this.#drainingSince = Date.now()
     this.#server.prependListener('request', this.#onRequestWhileDraining)
-    // net's close, not http's: http's would also close the idle keep-alive connections now.
-    if (stopAccepting && this.#server.listening) NetServer.prototype.close.call(this.#server)
+    if (stopAccepting && this.#server.listening) stopListening(this.#server)
     for (const socket of this.#sockets) this.#sayCloseOnNewest(socket)
     for (const session of this.#sessions) session.close()
   }
@@ -134,11 +131,11 @@ export class ConnectionTracker {
   // (Node closes idle connections only when close() is called). A response queued behind this one
   // takes the socket when this one finishes: it is followed in turn. (A response the socket is
   // writing has not finished: Node detaches it from the socket when it does.)
-  #closeWhenIdle (socket: HttpSocket, res: ServerResponse): void {
+  #closeWhenIdle (socket: Socket, res: ServerResponse): void {
     res.once('finish', () => {
       setImmediate(() => this.#server.closeIdleConnections())
-      const next = socket._httpMessage
-      if (next != null && next !== res) this.#closeWhenIdle(socket, next)
+      const next = responseWriting(socket)
+      if (next !== undefined && next !== res) this.#closeWhenIdle(socket, next)
     })
   }
 
@@ -154,15 +151,14 @@ export class ConnectionTracker {
     this.#server.close(() => {})
     // HTTP/2 servers have no idle connections to close: their sessions got GOAWAY.
     if (typeof this.#server.closeIdleConnections === 'function') this.#server.closeIdleConnections()
-    for (const socket of this.#sockets) if (socket._httpMessage != null) this.#closeWhenIdle(socket, socket._httpMessage)
+    for (const socket of this.#sockets) {
+      const res = responseWriting(socket)
+      if (res !== undefined) this.#closeWhenIdle(socket, res)
+    }
     if (this.#sockets.size === 0 && this.#sessions.size === 0) return []
-    let timer: NodeJS.Timeout | undefined
-    const empty = new Promise<boolean>((resolve) => { this.#onEmpty = () => resolve(true) })
-    const expired = new Promise<boolean>((resolve) => { timer = setTimeout(resolve, timeout, false) })
-    const drained = await Promise.race([empty, expired])
-    clearTimeout(timer)
+    const drained = await withDeadline(timeout, async () => { await new Promise<void>((resolve) => { this.#onEmpty = resolve }) })
     this.#onEmpty = undefined
-    if (drained) return []
+    if (!drained.expired) return []
     return this.#cut()
   }
 
@@ -171,9 +167,9 @@ export class ConnectionTracker {
     const now = Date.now()
     const stuck: StuckRequest[] = [...this.#streams.values()].map(({ method, url, started }) => ({ method, url: redact(url), ageMs: now - started }))
     for (const socket of this.#sockets) {
-      const responses = new Set([socket._httpMessage, this.#newest.get(socket)])
+      const responses = new Set([responseWriting(socket), this.#newest.get(socket)])
       for (const res of responses) {
-        if (res == null || res.writableFinished) continue
+        if (res === undefined || res.writableFinished) continue
         // A request that came before draining began has run at least since then.
         const started = this.#startedAt.get(res) ?? this.#drainingSince
         // A server-side request always has its method and URL.

@@ -1,15 +1,36 @@
+// The one race of work against a timer: checks, authorize(), resources, workers and the HTTP drain
+// all bound their waits through it, so every such timer is cleared the moment the work settles.
+// The timer is never unref'd: each wait bounded here is one the process must stay alive for (a
+// shutdown awaiting a hung stop must not end with 0; an `await app.ready()` awaiting a hung check
+// must fail the check, not exit as an unsettled top-level await).
+
+export interface DeadlineOptions {
+  /** What the work's signal aborts with at the deadline. Default: an AbortError. */
+  reason?: () => unknown
+  /** Time the work still has, after its signal aborted, to react before it is given up. Default: 0. */
+  grace?: number
+  /** A signal whose abort aborts the work's too (a shutdown cutting a check short). */
+  linked?: AbortSignal
+}
+
+export type Deadlined<T> = { expired: false, value: T } | { expired: true }
+
 /**
  * Runs `work` with an AbortSignal that aborts after `ms`. Resolves with what `work` gives, or with
- * `{ expired: true }` when it is still running `grace` ms after the signal aborted (time for it to
- * react: terminate sockets, give messages back). The timer is cleared as soon as either settles; it
- * is not unref'd, since a shutdown awaiting a stop that hangs must not let the process end with 0.
+ * `{ expired: true }` when it is still running `grace` ms after the signal aborted; rejects with
+ * what `work` throws. `work` is called synchronously, before the first await.
  */
-export async function withDeadline<T> (ms: number, reason: () => Error, work: (signal: AbortSignal) => Promise<T> | T, grace = 0): Promise<{ expired: false, value: T } | { expired: true }> {
+export async function withDeadline<T> (ms: number, work: (signal: AbortSignal) => Promise<T> | T, options: DeadlineOptions = {}): Promise<Deadlined<T>> {
+  const { reason, grace = 0, linked } = options
   const controller = new AbortController()
+  const onLinkedAbort = (): void => controller.abort(linked?.reason)
+  linked?.addEventListener('abort', onLinkedAbort, { once: true })
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<{ expired: true }>((resolve) => {
     timer = setTimeout(() => {
-      controller.abort(reason())
+      controller.abort(reason?.())
+      // Even with no grace, one turn of the loop: a work that reacts synchronously to its signal
+      // (destroys its sockets, counts what it cut) still reports.
       timer = setTimeout(resolve, grace, { expired: true as const })
     }, ms)
   })
@@ -18,6 +39,7 @@ export async function withDeadline<T> (ms: number, reason: () => Error, work: (s
     return await Promise.race([run, expired])
   } finally {
     clearTimeout(timer)
+    linked?.removeEventListener('abort', onLinkedAbort)
   }
 }
 

@@ -15,7 +15,8 @@ import type {
   PostgresClient, MysqlClient, RedisClient, AmqpConnection, NatsConnection, MqttClient
 } from './checks'
 import type { ZeroDowntimeHealth } from './api'
-import type { LifecycleState, ShutdownReport, StateListener, Probe, ProbeReport, ProbeLine } from './health'
+import type { LifecycleState, Probe, ProbeReport, ProbeLine } from './probes'
+import type { ShutdownReport, StateListener } from './shutdown'
 import type { ZeroDowntimeOptions, RoutePaths, LivenessOptions, DetailsPolicy } from './options'
 import type { CheckGroup, CheckOptions, RegisteredCheck } from './registry'
 import type { CheckContext, CheckFunction, CheckOutcome, CheckResult, CheckStatus } from './run-check'
@@ -34,7 +35,6 @@ declare module 'fastify' {
 async function zeroDowntime (fastify: FastifyInstance, options: ZeroDowntimeOptions): Promise<void> {
   await plugin(fastify, options)
 }
-fp(zeroDowntime, { fastify: '5.x', name: 'fastify-zero-downtime' })
 
 declare namespace zeroDowntime {
   export type {
@@ -57,10 +57,14 @@ declare namespace zeroDowntime {
   export { zeroDowntime as default, zeroDowntime, zeroDowntime as fastifyZeroDowntime }
 }
 
-Object.assign(zeroDowntime, { default: zeroDowntime, zeroDowntime, fastifyZeroDowntime: zeroDowntime, checks: builtInChecks, consumers: builtInConsumers, errorCodes: builtInErrorCodes })
-// require() returns the plugin function itself, as Fastify's own plugins do.
+// require() returns the plugin itself, as Fastify's own plugins do; `export =` carries the types,
+// the assignments below the values, written so that Node's ESM loader (cjs-module-lexer) sees each
+// name and `import { checks } from 'fastify-zero-downtime'` works.
 export = zeroDowntime
-// Node's ESM loader learns a CommonJS module's export names by reading its source
-// (cjs-module-lexer); this line, never run, names them for `import { checks }`.
-/* c8 ignore next */
-0 && (module.exports = { default: zeroDowntime, zeroDowntime, fastifyZeroDowntime: zeroDowntime, checks: builtInChecks, consumers: builtInConsumers, errorCodes: builtInErrorCodes })
+module.exports = fp(zeroDowntime, { fastify: '5.x', name: 'fastify-zero-downtime' })
+module.exports.default = zeroDowntime
+module.exports.zeroDowntime = zeroDowntime
+module.exports.fastifyZeroDowntime = zeroDowntime
+module.exports.checks = builtInChecks
+module.exports.consumers = builtInConsumers
+module.exports.errorCodes = builtInErrorCodes

@@ -33,10 +33,11 @@ export class Metrics {
   readonly #requestsCut
   readonly #workerStop
   readonly #workerCut
-  readonly #observe: BatchObservableCallback
   readonly #observables
+  // Set by observe(), which the composition root calls once every source exists.
+  #observe!: BatchObservableCallback
 
-  constructor (provider: MeterProvider | undefined, version: string, source: MetricsSource) {
+  constructor (provider: MeterProvider | undefined, version: string) {
     this.#meter = (provider ?? otel).getMeter('fastify-zero-downtime', version)
     const meter = this.#meter
     this.#checkDuration = meter.createHistogram('zero_downtime.check.duration', { unit: 's', description: 'Duration of each background run of a health check.', advice: { explicitBucketBoundaries: CHECK_BUCKETS } })
@@ -49,7 +50,12 @@ export class Metrics {
     const readiness = meter.createObservableGauge('zero_downtime.readiness', { unit: '1', description: '1 while the readiness probe passes.' })
     const liveness = meter.createObservableGauge('zero_downtime.liveness', { unit: '1', description: '1 while the liveness probe passes.' })
     const state = meter.createObservableGauge('zero_downtime.lifecycle.state', { unit: '1', description: '1 for the current lifecycle state (attribute lifecycle.state), 0 for the others.' })
-    this.#observables = [checkStatus, readiness, liveness, state]
+    this.#observables = { checkStatus, readiness, liveness, state }
+  }
+
+  /** Starts observing what the gauges report, once every part they read exists. */
+  observe (source: MetricsSource): void {
+    const { checkStatus, readiness, liveness, state } = this.#observables
     this.#observe = (result) => {
       for (const { check, status: now } of source.checks()) {
         for (const status of STATUSES) result.observe(checkStatus, status === now ? 1 : 0, { ...checkAttributes(check), 'check.status': status })
@@ -59,7 +65,7 @@ export class Metrics {
       const current = source.state()
       for (const name of STATES) result.observe(state, name === current ? 1 : 0, { 'lifecycle.state': name })
     }
-    meter.addBatchObservableCallback(this.#observe, this.#observables)
+    this.#meter.addBatchObservableCallback(this.#observe, Object.values(this.#observables))
   }
 
   /** Called by the registry right after it recorded the run: `last` is that run. */
@@ -88,7 +94,7 @@ export class Metrics {
 
   /** A closed instance is no longer observed (and can be collected). */
   stop (): void {
-    this.#meter.removeBatchObservableCallback(this.#observe, this.#observables)
+    this.#meter.removeBatchObservableCallback(this.#observe, Object.values(this.#observables))
   }
 }
 

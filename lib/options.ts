@@ -1,3 +1,6 @@
+// Every option of app.register(zeroDowntime, options), its type, default and validation, read once
+// at registration into a frozen copy. Over 200 lines on purpose: README's options table is checked
+// against DEFAULTS here, and one file keeps every rule beside its option.
 import type { FastifyRequest, LogLevel } from 'fastify'
 import type { MeterProvider } from '@opentelemetry/api'
 import { InvalidOptionError, describe } from './errors'
@@ -44,6 +47,8 @@ export interface ZeroDowntimeOptions {
   drainTimeout?: number
   closeTimeout?: number
   gracePeriod?: number
+  /** Hold one of Node's nextTick objects while the app is open (lib/tick-shape.ts); `false` turns the workaround off. */
+  holdTickShape?: boolean
 }
 
 export interface ResolvedOptions {
@@ -63,6 +68,7 @@ export interface ResolvedOptions {
   readonly drainTimeout: number
   readonly closeTimeout: number
   readonly gracePeriod: number
+  readonly holdTickShape: boolean
 }
 
 /** The defaults, flattened with dotted names: README's options table is checked against this. */
@@ -87,7 +93,8 @@ export const DEFAULTS = Object.freeze({
   shutdownDelay: 5000,
   drainTimeout: 10000,
   closeTimeout: 2000,
-  gracePeriod: 30000
+  gracePeriod: 30000,
+  holdTickShape: true
 } as const)
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -245,6 +252,7 @@ export function resolveOptions (input: unknown): ResolvedOptions {
     shutdownDelay: duration('shutdownDelay', own.shutdownDelay, DEFAULTS.shutdownDelay),
     drainTimeout: duration('drainTimeout', own.drainTimeout, DEFAULTS.drainTimeout, { positive: true }),
     closeTimeout: duration('closeTimeout', own.closeTimeout, DEFAULTS.closeTimeout, { positive: true }),
-    gracePeriod: duration('gracePeriod', own.gracePeriod, DEFAULTS.gracePeriod, { positive: true })
+    gracePeriod: duration('gracePeriod', own.gracePeriod, DEFAULTS.gracePeriod, { positive: true }),
+    holdTickShape: flag('holdTickShape', own.holdTickShape, DEFAULTS.holdTickShape)
   })
 }

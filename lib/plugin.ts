@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { AlreadyRegisteredError } from './errors'
-import { Health } from './health'
+import { createHealth } from './health'
 import { detectLaunchers } from './launchers'
 import { registerEventLoopCheck } from './liveness'
 import { resolveOptions, type ZeroDowntimeOptions } from './options'
@@ -19,19 +19,19 @@ export async function plugin (fastify: FastifyInstance, input: ZeroDowntimeOptio
   const options = resolveOptions(input)
   // Keeps Node's nextTick on its fast path despite the checks' garbage (lib/tick-shape.ts); the
   // closing callback below, which releases it, is also what keeps it alive until then.
-  const tickShape = new TickShapeHold()
-  const health = new Health(fastify, options, detectLaunchers())
-  fastify.decorate('health', health.api())
+  const tickShape = options.holdTickShape ? new TickShapeHold() : undefined
+  const { api: health, probes, attach } = createHealth(fastify, options, detectLaunchers())
+  fastify.decorate('health', health)
   fastify.decorate(kRegistered, true)
 
   if (options.liveness !== false) {
     health.check(EVENT_LOOP_CHECK, await registerEventLoopCheck(fastify, options.liveness), { groups: ['liveness'] })
   }
-  registerRoutes(fastify, health, options)
+  registerRoutes(fastify, probes, options)
   const membership = joinProcess({ log: fastify.log, options, shutdown: async () => await health.shutdown() })
   // PM2 may stop the old worker once this one says ready: only when it is ready and listening.
   let listening = false
   fastify.addHook('onListen', async () => { listening = true; if (health.state === 'ready') membership.ready() })
   health.onStateChange((state) => { if (state === 'ready' && listening) membership.ready() })
-  health.attach(() => { membership.leave(); tickShape.release() })
+  attach(() => { membership.leave(); tickShape?.release() })
 }

@@ -1,3 +1,6 @@
+// The checks and their background runs, in one file over 200 lines on purpose: a check's
+// registration, scheduling, hung runs and verdicts share one record (RegisteredCheck), and its
+// life is read best in one place.
 import { setMaxListeners } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import { InvalidArgumentError, TooLateError, describe } from './errors'
@@ -88,15 +91,14 @@ export class Registry {
   readonly #defaults: { interval: number, timeout: number }
   // `changed`: what a probe shows of the check (its status, a failing check's reason) is not what
   // it showed after the previous run. Most runs change nothing a probe shows.
-  readonly #onOutcome: (check: RegisteredCheck, changed: boolean) => void
+  #onOutcome!: (check: RegisteredCheck, changed: boolean) => void
   #sealed = false
 
-  constructor (log: FastifyBaseLogger, defaults: { interval: number, timeout: number }, onOutcome: (check: RegisteredCheck, changed: boolean) => void) {
+  constructor (log: FastifyBaseLogger, defaults: { interval: number, timeout: number }) {
     // Each run in flight listens on it: as many listeners as checks (and their abandoned runs).
     setMaxListeners(0, this.#closing.signal)
     this.#log = log
     this.#defaults = defaults
-    this.#onOutcome = onOutcome
   }
 
   add (name: unknown, fn: unknown, options: unknown = {}): void {
@@ -139,8 +141,12 @@ export class Registry {
     return [...this.#checks.values()]
   }
 
-  /** Runs every check once (the first round, during ready()), then keeps each on its timer. */
-  async start (): Promise<void> {
+  /**
+   * Runs every check once (the first round, during ready()), then keeps each on its timer;
+   * `onOutcome` hears of each run once it is recorded (the answers, the metrics, the startup).
+   */
+  async start (onOutcome: (check: RegisteredCheck, changed: boolean) => void): Promise<void> {
+    this.#onOutcome = onOutcome
     this.#sealed = true
     const round = Promise.all([...this.#checks.values()].map(async (check) => {
       await this.#run(check)

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { withDeadline } from './deadline'
 import { ResourceTimeoutError } from './errors'
 import { assertFunction, assertNewName, assertOptions } from './names'
 import { duration } from './options'
@@ -43,18 +44,13 @@ export class Resources {
   async closeAll (log: FastifyBaseLogger): Promise<string[]> {
     const failed: string[] = []
     for (const resource of [...this.#resources].reverse()) {
-      let timer: NodeJS.Timeout | undefined
       try {
-        await Promise.race([
-          (async () => { await resource.close() })(),
-          new Promise((_resolve, reject) => { timer = setTimeout(() => reject(new ResourceTimeoutError(resource.name, resource.timeout)), resource.timeout) })
-        ])
+        const closed = await withDeadline(resource.timeout, async () => { await resource.close() })
+        if (closed.expired) throw new ResourceTimeoutError(resource.name, resource.timeout)
         log.debug({ resource: resource.name }, `closed resource "${resource.name}"`)
       } catch (error) {
         failed.push(resource.name)
         log.error({ resource: resource.name, reason: describeError(error) }, `resource "${resource.name}" did not close cleanly; closing the others`)
-      } finally {
-        clearTimeout(timer)
       }
     }
     return failed

@@ -1,12 +1,29 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Answer } from './answers'
-import type { Health, Probe, ProbeLine, ProbeReport } from './health'
+import type { Probe, ProbeLine, ProbeReport } from './probes'
 import type { ResolvedOptions } from './options'
-import type { CheckGroup } from './registry'
+import type { CheckGroup, Verdict } from './registry'
+import type { CheckStatus } from './run-check'
+import { withDeadline } from './deadline'
 import { describeError, redact } from './redact'
 import { healthSchema, probeSchema } from './schemas'
 
 interface ProbeQuery { verbose?: string, exclude?: string | string[] }
+
+/** What the routes need of the plugin, and no more: reports, and the cache of their answers. */
+export interface ProbeSource {
+  /** A probe's answer, computed once per change of the check statuses or the lifecycle. */
+  answer: (key: string, compute: () => Answer) => Answer
+  /** The same for `/health`, whose answer also changes with every check run. */
+  answerOfLastRuns: (key: string, compute: () => Answer) => Answer
+  report: (probe: Probe, exclude?: ReadonlySet<string>) => ProbeReport
+  reportOne: (group: CheckGroup, name: string) => ProbeReport | undefined
+  aggregate: () => { status: CheckStatus, verdicts: Verdict[] }
+}
+
+/** The three answers a probe path gives: the status; `?verbose` with reasons withheld; with them. */
+type Variant = 'status' | 'verbose' | 'reasons'
+const VARIANTS: readonly Variant[] = ['status', 'verbose', 'reasons']
 
 const GROUP: Record<Exclude<Probe, 'startup'>, CheckGroup> = { live: 'liveness', ready: 'readiness' }
 const LABEL: Record<Probe, string> = { live: 'livez', ready: 'readyz', startup: 'startupz' }
@@ -18,14 +35,14 @@ const neverShed = (): undefined => undefined
 const JSON_TYPE = 'application/json; charset=utf-8'
 const HEALTH_TYPE = 'application/health+json; charset=utf-8'
 
-function probeAnswer (probe: Probe, report: ProbeReport, verbose: boolean, showReasons: boolean): Answer {
+function probeAnswer (probe: Probe, report: ProbeReport, variant: Variant): Answer {
   const statusCode = report.status === 'fail' ? 503 : 200
-  if (!verbose) return { statusCode, contentType: JSON_TYPE, body: JSON.stringify({ status: report.status }) }
-  return { statusCode, contentType: 'text/plain; charset=utf-8', body: verboseBody(probe, report.lines, statusCode === 200, showReasons) }
+  if (variant === 'status') return { statusCode, contentType: JSON_TYPE, body: JSON.stringify({ status: report.status }) }
+  return { statusCode, contentType: 'text/plain; charset=utf-8', body: verboseBody(probe, report.lines, statusCode === 200, variant === 'reasons') }
 }
 
 /** `/health`: application/health+json, with reasons and observed values only when details are allowed. */
-function healthAnswer (health: Health, showOutput: boolean): Answer {
+function healthAnswer (health: ProbeSource, showOutput: boolean): Answer {
   const { status, verdicts } = health.aggregate()
   const checks: Record<string, Array<Record<string, unknown>>> = {}
   for (const { check, status: checkStatus, reason } of verdicts) {
@@ -53,12 +70,11 @@ function verboseBody (probe: Probe, lines: ProbeLine[], passed: boolean, showRea
   return out.join('\n') + '\n'
 }
 
-function excluded (query: ProbeQuery): Set<string> | undefined {
-  if (query.exclude === undefined) return undefined
-  return new Set(Array.isArray(query.exclude) ? query.exclude : [query.exclude])
+function excluded (exclude: string | string[]): Set<string> {
+  return new Set(Array.isArray(exclude) ? exclude : [exclude])
 }
 
-export function registerRoutes (fastify: FastifyInstance, health: Health, options: ResolvedOptions): void {
+export function registerRoutes (fastify: FastifyInstance, health: ProbeSource, options: ResolvedOptions): void {
   const common = {
     method: ['GET', 'HEAD'],
     logLevel: options.probeLogLevel,
@@ -70,16 +86,13 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
   async function detailsAllowed (request: FastifyRequest): Promise<boolean> {
     if (options.details === 'always') return true
     if (options.authorize === undefined) return false
-    let timer: NodeJS.Timeout | undefined
-    const expired = new Promise<'expired'>((resolve) => { timer = setTimeout(resolve, options.checkTimeout, 'expired') })
-    const asked = Promise.resolve(request).then(options.authorize).catch((error: unknown) => {
+    const authorize = options.authorize
+    const answer = await withDeadline(options.checkTimeout, async () => await authorize(request)).catch((error: unknown) => {
       request.log.warn({ reason: describeError(error) }, 'authorize() threw: details withheld')
-      return false
+      return { expired: false, value: false } as const
     })
-    const answer = await Promise.race([asked, expired])
-    clearTimeout(timer)
-    if (answer === 'expired') request.log.warn(`authorize() did not answer within ${options.checkTimeout} ms: details withheld`)
-    return answer === true
+    if (answer.expired) request.log.warn(`authorize() did not answer within ${options.checkTimeout} ms: details withheld`)
+    return !answer.expired && answer.value === true
   }
 
   function send (reply: FastifyReply, answer: Answer): FastifyReply {
@@ -89,38 +102,41 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
     return reply.code(answer.statusCode).header('cache-control', 'no-store').type(answer.contentType).send(answer.body)
   }
 
-  // The three answers a probe path can give, by cache key.
-  const KEYS = { live: ['live', 'live?verbose', 'live?verbose+reasons'], ready: ['ready', 'ready?verbose', 'ready?verbose+reasons'], startup: ['startup', 'startup?verbose', 'startup?verbose+reasons'] }
+  // The variant a request asks for, once authorize() (if it must be asked) has answered.
+  const variantOf = (query: ProbeQuery, showReasons: boolean): Variant => query.verbose === undefined ? 'status' : showReasons ? 'reasons' : 'verbose'
+  // Without authorize() the variant follows from the query alone.
+  const verboseVariant: Variant = options.details === 'always' ? 'reasons' : 'verbose'
 
-  // `?verbose`, `?exclude` and `/<name>`: cached only for the verbose answer of the whole probe.
-  async function respond (probe: Probe, report: () => ProbeReport, cached: boolean, request: FastifyRequest<{ Querystring: ProbeQuery }>, reply: FastifyReply): Promise<FastifyReply> {
-    const verbose = request.query.verbose !== undefined
-    const showReasons = verbose && await detailsAllowed(request)
-    const compute = (): Answer => probeAnswer(probe, report(), verbose, showReasons)
-    return send(reply, cached ? health.answer(KEYS[probe][showReasons ? 2 : 1], compute) : compute())
+  // `?exclude` and `/<name>`: computed each time, since they depend on the request.
+  async function respondUncached (probe: Probe, report: () => ProbeReport, request: FastifyRequest<{ Querystring: ProbeQuery }>, reply: FastifyReply): Promise<FastifyReply> {
+    const variant = variantOf(request.query, request.query.verbose !== undefined && await detailsAllowed(request))
+    return send(reply, probeAnswer(probe, report(), variant))
   }
 
   for (const probe of ['live', 'ready', 'startup'] as const) {
     const path = options.routes[probe]
     if (path === false) continue
-    // How to compute each cached answer of this probe (by KEYS index), made once, not per probe.
-    const computeAnswer = KEYS[probe].map((_key, index) => () => probeAnswer(probe, health.report(probe), index > 0, index === 2))
+    // Each variant's cached answer: its key and how to compute it, made once, not per probe.
+    const cached = Object.fromEntries(VARIANTS.map((variant) => {
+      const key = variant === 'status' ? probe : `${probe}?${variant === 'verbose' ? 'verbose' : 'verbose+reasons'}`
+      const compute = (): Answer => probeAnswer(probe, health.report(probe), variant)
+      return [variant, (): Answer => health.answer(key, compute)]
+    })) as Record<Variant, () => Answer>
     fastify.route<{ Querystring: ProbeQuery }>({
       ...common,
       url: path,
       schema: probeSchema(probe, options.openapi),
       handler: (request, reply) => {
         const query = request.query
-        // The probe a balancer or kubelet sends, thousands of times a minute: no await, one lookup.
-        // `?verbose` too, unless authorize() must be asked.
-        if (query.exclude === undefined && (query.verbose === undefined || options.details !== 'authorized')) {
-          const key = query.verbose === undefined ? 0 : options.details === 'always' ? 2 : 1
-          send(reply, health.answer(KEYS[probe][key], computeAnswer[key]))
+        const exclude = query.exclude
+        if (exclude !== undefined) return respondUncached(probe, () => health.report(probe, excluded(exclude)), request, reply)
+        // The probe a balancer or kubelet sends, thousands of times a minute: no await, one lookup,
+        // unless authorize() must be asked.
+        if (query.verbose === undefined || options.details !== 'authorized') {
+          send(reply, cached[query.verbose === undefined ? 'status' : verboseVariant]())
           return
         }
-        const exclude = excluded(query)
-        // Answers with ?exclude depend on the request: computed each time.
-        return respond(probe, () => health.report(probe, exclude), exclude === undefined, request, reply)
+        return detailsAllowed(request).then((allowed) => send(reply, cached[variantOf(query, allowed)]()))
       }
     })
     if (probe === 'startup') continue
@@ -128,7 +144,7 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
       ...common,
       url: `${path}/:name`,
       // No params schema unless documented: the name is only looked up among the checks, and a
-      // params schema here measurably slowed every other route of a small app (bench/: 0.83x).
+      // schema here would slow every other route of the app (docs/design.md, "Probes").
       schema: probeSchema(probe, options.openapi, true),
       handler: async (request, reply) => {
         const report = health.reportOne(GROUP[probe], request.params.name)
@@ -136,7 +152,7 @@ export function registerRoutes (fastify: FastifyInstance, health: Health, option
           reply.header('cache-control', 'no-store').code(404)
           return { status: 'unknown', message: `no ${GROUP[probe]} check by that name` }
         }
-        return await respond(probe, () => report, false, request, reply)
+        return await respondUncached(probe, () => report, request, reply)
       }
     })
   }

@@ -1,4 +1,5 @@
 import { CheckTimeoutError, InvalidCheckResultError, describe } from './errors'
+import { withDeadline } from './deadline'
 import { describeError } from './redact'
 
 export type CheckStatus = 'pass' | 'warn' | 'fail'
@@ -33,7 +34,6 @@ export interface CheckOutcome {
 }
 
 const STATUSES = new Set(['pass', 'warn', 'fail'])
-const TIMED_OUT = Symbol('timed out')
 
 function toOutcome (value: unknown, time: number, duration: number): CheckOutcome {
   if (value === undefined) return { status: 'pass', time, duration }
@@ -59,27 +59,22 @@ function toOutcome (value: unknown, time: number, duration: number): CheckOutcom
  * finished, so that a hung check is never started a second time.
  */
 export function runCheck (fn: CheckFunction, timeout: number, closing: AbortSignal): { outcome: Promise<CheckOutcome>, settled: Promise<void> } {
-  const controller = new AbortController()
-  const onClosing = (): void => controller.abort(closing.reason)
-  closing.addEventListener('abort', onClosing, { once: true })
   const started = performance.now()
-  let timer: NodeJS.Timeout | undefined
-  const expired = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort(new CheckTimeoutError(timeout))
-      resolve(TIMED_OUT)
-    }, timeout)
+  const timedOut = new CheckTimeoutError(timeout)
+  let run!: Promise<void | CheckResult>
+  let signal!: AbortSignal
+  const deadlined = withDeadline(timeout, (deadline) => {
+    signal = deadline
+    run = (async () => await fn({ signal }))()
+    return run.then((value) => ({ value }), (error: unknown) => ({ error }))
+  }, { reason: () => timedOut, linked: closing })
+  const outcome = deadlined.then((result): CheckOutcome => {
+    const duration = Math.round((performance.now() - started) * 1000) / 1000
+    const time = Date.now()
+    // Past its timeout a check has failed, whatever it does as its signal aborts.
+    if (result.expired || signal.reason === timedOut) return { status: 'fail', time, duration, output: timedOut.message }
+    if ('error' in result.value) return { status: 'fail', time, duration, output: describeError(result.value.error) }
+    return toOutcome(result.value.value, time, duration)
   })
-  const run = (async () => await fn({ signal: controller.signal }))()
-  const settled = run.then(() => {}, () => {}).finally(() => closing.removeEventListener('abort', onClosing))
-  const outcome = Promise.race([run.then((value) => ({ value }), (error: unknown) => ({ error })), expired])
-    .then((result) => {
-      clearTimeout(timer)
-      const duration = Math.round((performance.now() - started) * 1000) / 1000
-      const time = Date.now()
-      if (result === TIMED_OUT) return { status: 'fail', time, duration, output: new CheckTimeoutError(timeout).message } satisfies CheckOutcome
-      if ('error' in result) return { status: 'fail', time, duration, output: describeError(result.error) } satisfies CheckOutcome
-      return toOutcome(result.value, time, duration)
-    })
-  return { outcome, settled }
+  return { outcome, settled: run.then(() => {}, () => {}) }
 }

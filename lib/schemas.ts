@@ -1,5 +1,5 @@
-// Response schemas: they document the routes (e.g. in @fastify/swagger) and make serialization an
-// allowlist, so that nothing but these fields can reach a probe's body.
+// Response schemas, used only with `openapi: true`, to document the routes (e.g. in
+// @fastify/swagger). What reaches a probe's body is chosen field by field in lib/routes.ts.
 
 const status = { type: 'string', enum: ['pass', 'warn', 'fail'] }
 
@@ -71,9 +71,8 @@ const probeContent = (description: string): Schema => ({
 
 /**
  * Route schemas: listed in OpenAPI with summaries, tags, queries and content types when `openapi`
- * is on; otherwise hidden from it (`hide`) and nothing else. Probes send strings serialized once,
- * so a response schema would serve nothing, and compiling schemas at startup measurably slowed
- * every route of a small app (bench/, docs/benchmarks.md).
+ * is on; otherwise hidden from it (`hide`) and nothing else: probes send strings serialized once,
+ * so a response schema would serve nothing, and compiled schemas slow the app's other routes.
  */
 export function probeSchema (probe: keyof typeof PROBES, documented: boolean, byName = false): Schema {
   if (!documented) return { hide: true }

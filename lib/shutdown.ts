@@ -1,9 +1,11 @@
 /*
- * The lifecycle of one instance, as one state machine. Every transition is in this file.
+ * The lifecycle of one instance, as one state machine. Every transition is in this file, which is
+ * why it is over 200 lines: a reader follows a shutdown top to bottom without leaving it.
  *
  * | from              | to       | when                                                     | who may trigger it                         |
  * |-------------------|----------|----------------------------------------------------------|--------------------------------------------|
- * | starting          | ready    | startup tasks done, each gating check passed once        | Health (task and check results)            |
+ * | starting          | ready    | startup tasks done, each gating check passed once        | startupProgressed(), asked by Health on    |
+ * |                   |          | (steps.startupComplete)                                  | each task's end and check status change    |
  * | starting, ready   | draining | fastify.close() begins                                   | anyone: a signal (via the process's        |
  * |                   |          |                                                          | signal handler), health.shutdown(),        |
  * |                   |          |                                                          | fastify-cli, a test, the app's own code    |
@@ -24,7 +26,8 @@
  * return503OnClosing is false), then runs preClose hooks, so the delay cannot live in a hook. It
  * lives in an onClose handler added at onReady: avvio runs onClose handlers newest first, and
  * Fastify adds the one that closes its router before onReady, so ours runs before it, while the
- * router still serves. If close() begins before ready, preClose starts the sequence instead.
+ * router still serves (test/lifecycle.test.ts pins that order). If close() begins before ready,
+ * preClose starts the sequence instead.
  *
  * close() rejects with FST_ZD_UNCLEAN_SHUTDOWN when a request was cut or a resource failed to
  * close, so that every launcher derives the same exit code from it.
@@ -52,6 +55,8 @@ export type StateListener = (state: LifecycleState, previous: LifecycleState) =>
 
 /** What the lifecycle asks of the rest of the plugin. */
 export interface LifecycleSteps {
+  /** Whether startup is complete: every startup task done without failure, each gating check passed once. */
+  startupComplete: () => boolean
   /** Stops startup work (tasks, the first round of checks), so that a close need not wait for it. */
   abortStartup: () => void
   /** After the server has closed: stops the checks, closes the resources; returns the names that failed. */
@@ -120,9 +125,9 @@ export class Lifecycle {
     })
   }
 
-  // starting -> ready
-  markReady (): void {
-    if (this.#state === 'starting') this.#setState('ready')
+  // starting -> ready, asked each time a startup task or a gating check's status changes.
+  startupProgressed (): void {
+    if (this.#state === 'starting' && this.#steps.startupComplete()) this.#setState('ready')
   }
 
   /** health.shutdown(): the same close as anyone's fastify.close(), and what was not clean. */

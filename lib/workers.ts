@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { WORKER_REACT_MS, type WorkerBudget } from './budget'
 import { withDeadline } from './deadline'
 import { InvalidArgumentError, TooLateError, WorkerTimeoutError, describe } from './errors'
 import { assertFunction, assertNewName, assertOptions } from './names'
@@ -51,9 +52,6 @@ interface Entry { name: string, worker: Worker, timeout: number, http: boolean, 
 /** What only the plugin's own workers set: the reaction time after the timeout, whether there is anything to stop. */
 interface BuiltIn { react?: number, hasWork?: () => boolean }
 
-// After its signal aborts, a stop gets this long to cut what is left and say how much it cut.
-export const WORKER_REACT_MS = 250
-
 /** The registered workers: started when the instance is ready, stopped by the shutdown. */
 export class Workers {
   readonly #entries: Entry[] = []
@@ -88,13 +86,9 @@ export class Workers {
     this.#entries.push(entry)
   }
 
-  /** How long each kind's stops may take, for the shutdown budget. */
-  get timeouts (): { http: number[], other: number[] } {
-    const longest = (e: Entry): number => e.timeout + e.react
-    return {
-      http: this.#entries.filter((e) => e.http).map(longest),
-      other: this.#entries.filter((e) => !e.http).map(longest)
-    }
+  /** The kept workers, for the shutdown budget. */
+  get stops (): readonly WorkerBudget[] {
+    return this.#entries
   }
 
   /** At ready: starts each worker that has a start; resolves with the names of those that failed. */
@@ -132,10 +126,10 @@ export class Workers {
     const report = (outcome: WorkerReport['outcome'], cut = 0): WorkerReport => ({ name, http: entry.http, ms: Math.round(performance.now() - began), outcome, cut })
     log.info({ worker: name }, `stopping worker "${name}"`)
     try {
-      const result = await withDeadline(timeout, () => new WorkerTimeoutError(name, timeout), async (signal) => {
+      const result = await withDeadline(timeout, async (signal) => {
         await entry.started?.catch(() => {})
         return await entry.worker.stop({ signal, log: log.child({ worker: name }) })
-      }, entry.react)
+      }, { reason: () => new WorkerTimeoutError(name, timeout), grace: entry.react })
       if (result.expired) {
         log.error({ worker: name, timeout }, `worker "${name}" did not stop within its timeout (${timeout} ms); abandoning it`)
         return report('timeout')

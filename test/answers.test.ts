@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Health } from '../lib/health'
+import { Status } from '../lib/status'
 import { AnswerCache } from '../lib/answers'
 import { build, get, until } from './lib/helpers'
 
@@ -24,11 +24,11 @@ t.test('probes do not recompute their answer while nothing changes, whatever the
   for (let i = 0; i < 200; i++) app.health.check(`dep-${i}`, () => {})
   await app.listen({ port: 0, host: '127.0.0.1' })
   await until(() => app.health.state === 'ready', 'ready')
-  // Counted where the routes call it: the plugin's own Health (app.health is its public face only).
+  // Counted where the routes call it: the plugin's Status (app.health is its public face only).
   let reports = 0
-  const report = Health.prototype.report
-  Health.prototype.report = function (this: Health, ...args: Parameters<Health['report']>) { reports++; return report.apply(this, args) }
-  t.teardown(() => { Health.prototype.report = report })
+  const report = Status.prototype.report
+  Status.prototype.report = function (this: Status, ...args: Parameters<Status['report']>) { reports++; return report.apply(this, args) }
+  t.teardown(() => { Status.prototype.report = report })
   for (let i = 0; i < 300; i++) t.equal((await get(app, i % 3 === 0 ? '/readyz' : i % 3 === 1 ? '/readyz?verbose' : '/livez')).status, 200)
   t.ok(reports <= 3, `${reports} computations for 300 probes (one per answer)`)
   t.equal((await get(app, '/readyz?exclude=dep-1')).status, 200)
@@ -44,9 +44,9 @@ t.test('runs that change nothing a probe shows keep its answer; /health follows 
   await until(() => app.health.state === 'ready', 'ready')
   const runs = (): number => app.health.checks.reduce((sum, check) => sum + check.runs, 0)
   let reports = 0
-  const report = Health.prototype.report
-  Health.prototype.report = function (this: Health, ...args: Parameters<Health['report']>) { reports++; return report.apply(this, args) }
-  t.teardown(() => { Health.prototype.report = report })
+  const report = Status.prototype.report
+  Status.prototype.report = function (this: Status, ...args: Parameters<Status['report']>) { reports++; return report.apply(this, args) }
+  t.teardown(() => { Status.prototype.report = report })
   const before = runs()
   const healthBefore = JSON.parse((await get(app, '/health')).body).checks['dep-0'][0].time
   const probes = ['/readyz', '/readyz?verbose', '/livez']

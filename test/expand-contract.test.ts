@@ -1,20 +1,14 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { checks } from '../lib/index'
-import { lintFiles } from '../lib/cli/lint'
 import { runCheck } from '../lib/run-check'
 import { service } from './lib/services'
 
 // The worked example of docs/migrations.md: the rename over three releases, each rolled under load
 // with the rolling-deploy harness against the real PostgreSQL.
 t.setTimeout(300000)
-
-t.test('the example\'s migrations pass the linter (the contract one raises the floor)', async (t) => {
-  t.same(await lintFiles([join(__dirname, '..', 'examples', 'expand-contract', 'migrations')]), [])
-})
 
 t.test('rename users.name to full_name over three releases under load: zero failed requests', async (t) => {
   const url = await service(t, 'postgres')

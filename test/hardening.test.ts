@@ -161,6 +161,20 @@ t.test('a check that always hangs: at most 3 runs abandoned, readiness fails nam
   t.equal((await get(app, '/livez')).status, 200, 'liveness is not touched: a readiness check cannot restart the pod')
 })
 
+t.test('hung runs that settle at last free their places: new runs start again', async (t) => {
+  const app = await build(t, { liveness: false })
+  const hung: Array<() => void> = []
+  let healed = false
+  app.health.check('wedged', async () => { if (!healed) await new Promise<void>((resolve) => hung.push(resolve)) }, { interval: 30, timeout: 20 })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await until(() => /hung: 3 runs/.test(app.health.checks[0].last?.output ?? ''), 'three runs abandoned')
+  healed = true
+  // Long after their timeout, the hung runs return: each frees its place.
+  for (const settle of hung) settle()
+  await until(() => app.health.checks[0].last?.status === 'pass', 'a new run, started once places are free, passes')
+  t.equal((await get(app, '/readyz')).status, 200)
+})
+
 t.test('a critical check answering warn counts as passed for startup', async (t) => {
   const app = await build(t, { liveness: false })
   app.health.check('degraded', () => ({ status: 'warn', output: 'slow' }), { critical: true })

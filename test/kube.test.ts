@@ -4,10 +4,13 @@ import { once } from 'node:events'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { readFileSync } from 'node:fs'
+import { exclusively } from './lib/exclusive'
 
 // The proof on Kubernetes' dataplane (demo/kube/): the shipped manifest rolled through kube-proxy's
 // iptables rules, pods as network namespaces. Needs Linux, root and iptables (CI has all three).
 t.setTimeout(600000)
+// One rolling-deploy test at a time (test/lib/exclusive.ts).
+t.before(async () => { await exclusively(t) })
 const demo = join(__dirname, '..', 'demo', 'run.mjs')
 const root = process.platform === 'linux' && process.getuid?.() === 0
 const iptables = spawnSync('iptables-restore', ['--version'], { stdio: 'ignore' }).status === 0

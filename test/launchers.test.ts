@@ -66,9 +66,19 @@ t.test('under fastify-cli with its default grace delay, the plugin warns at star
   await Promise.race([warned, once(child, 'exit').then(() => { throw new Error(`exited: ${stderr}`) })])
   child.kill('SIGTERM')
   const [code] = await once(child, 'exit')
-  t.match(stderr, /\[FST_ZD_LAUNCHER_TIMEOUT\] Warning: zero-downtime: fastify-cli's close grace delay is 500 ms, shorter than the shutdown budget \(7500 ms\).*fastify start -g 7500/)
+  t.match(stderr, /\[FST_ZD_LAUNCHER_TIMEOUT\] FastifyZeroDowntimeWarning: zero-downtime: fastify-cli's close grace delay is 500 ms, shorter than the shutdown budget \(7500 ms\).*fastify start -g 7500/)
   t.equal(stderr.match(/FST_ZD_LAUNCHER_TIMEOUT/g)?.length, 1, 'once')
   t.equal(code, 1, 'and fastify-cli, as warned, cut the shutdown short')
+})
+
+t.test('a launcher warning on stderr carries its code, and --disable-warning with that code silences it', async (t) => {
+  const pm2 = { pm_id: '1', kill_timeout: '100' }
+  const warned = await spawnFixture(t, 'quiet-launcher', pm2, /^ready$/)
+  t.equal((await warned.exited).code, 0)
+  t.match(warned.stderr(), /\[FST_ZD_LAUNCHER_TIMEOUT\] FastifyZeroDowntimeWarning: zero-downtime: PM2's kill_timeout is 100 ms/)
+  const silenced = await spawnFixture(t, 'quiet-launcher', { ...pm2, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --disable-warning=FST_ZD_LAUNCHER_TIMEOUT` }, /^ready$/)
+  t.equal((await silenced.exited).code, 0)
+  t.notMatch(silenced.stderr(), /FST_ZD_LAUNCHER_TIMEOUT|kill_timeout/)
 })
 
 t.test('two instances in one process: one SIGTERM, each runs its own sequence, one exit after the last', async (t) => {

@@ -330,6 +330,42 @@ t.test('a direct close() runs the same sequence (no delay when not listening); s
   t.same(seen, [['starting', 'ready'], ['ready', 'draining'], ['draining', 'closing'], ['closing', 'closed']])
 })
 
+t.test('a close() before ready() ever ran: the sequence starts from preClose, resources still close', async (t) => {
+  const app = Fastify()
+  await app.register(zeroDowntime, { signals: false, shutdownDelay: 20000, gracePeriod: 40000 })
+  const closed: string[] = []
+  app.health.resource('pool', () => { closed.push('pool') })
+  let drained = false
+  app.health.onDrain(() => { drained = true })
+  const seen = recordStates(app)
+  const started = Date.now()
+  await app.close()
+  t.ok(Date.now() - started < 5000, `closed in ${Date.now() - started} ms: never ready, so no shutdownDelay`)
+  t.same(seen, [['starting', 'draining'], ['draining', 'closing'], ['closing', 'closed']])
+  t.ok(drained, 'onDrain listeners were told')
+  t.same(closed, ['pool'])
+  t.same(await app.health.shutdown(), { clean: true, problems: [], workers: [] })
+})
+
+// The delay runs in an avvio onClose handler added at onReady, so that it runs before the one
+// Fastify adds at preReady to close its router (handlers run newest first): while it runs, the app
+// still serves. If Fastify ever changes that order, this fails before any deploy drops a request.
+t.test('Fastify\'s order: an onClose handler added at onReady runs while the router still serves; one added at registration, after', async (t) => {
+  const app = Fastify()
+  app.get('/', async () => 'ok')
+  const seen: Record<string, string> = {}
+  // Whether the server still listens, and what a new request gets.
+  const probe = (when: string) => async (): Promise<void> => {
+    seen[when] = app.server.listening ? `listening, ${(await get(app, '/')).status}` : 'closed'
+  }
+  const avvio = app as unknown as { onClose: (handler: () => Promise<void>) => void }
+  avvio.onClose(probe('added at registration'))
+  app.addHook('onReady', async () => { avvio.onClose(probe('added at onReady')) })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await app.close()
+  t.same(seen, { 'added at onReady': 'listening, 200', 'added at registration': 'closed' })
+})
+
 t.test('drainTimeout: requests still in flight are logged and their sockets closed', async (t) => {
   const { stream, lines } = logCollector()
   const app = await build(t, { drainTimeout: 100 }, { logger: { stream, level: 'info' } })

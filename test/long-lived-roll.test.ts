@@ -3,11 +3,14 @@ import { randomUUID } from 'node:crypto'
 import amqplib from 'amqplib'
 import { service } from './lib/services'
 import { spawnFixture } from './lib/process'
+import { exclusively } from './lib/exclusive'
 
 // Issue 24's promise, as the demo measures it: long-lived work of every kind (WebSockets, SSE,
 // RabbitMQ, JetStream and Redis streams consumers) rolled behind an L4 balancer under load, with
 // the plugin's workers and with the naive variant. Real child processes receive real SIGTERMs.
 t.setTimeout(600000)
+// One rolling-deploy test at a time (test/lib/exclusive.ts).
+t.before(async () => { await exclusively(t) })
 
 t.test('a rolling deploy of long-lived work: the plugin cuts, loses, repeats and takes late nothing; the naive variant does', async (t) => {
   const urls = { redis: await service(t, 'redis'), amqp: await service(t, 'amqp'), nats: await service(t, 'nats') }

@@ -31,7 +31,7 @@ t.test('false turns parts off', async (t) => {
 
 const bad: Array<[string, unknown, RegExp]> = [
   ['not an object', 'yes', /"options": got "yes", expected an object/],
-  ['unknown key', { shutdownDelya: 1 }, /^Invalid option "shutdownDelya": got an unknown option, expected one of the known options: routes, details, .*, gracePeriod, prefix, logLevel, logSerializers \(did you mean "shutdownDelay"\?\)$/],
+  ['unknown key', { shutdownDelya: 1 }, /^Invalid option "shutdownDelya": got an unknown option, expected one of the known options: routes, details, .*, gracePeriod, holdTickShape, prefix, logLevel, logSerializers \(did you mean "shutdownDelay"\?\)$/],
   ['unknown key, other case', { checkinterval: 1 }, /\(did you mean "checkInterval"\?\)$/],
   ['unknown key, nothing close', { somethingElse: 1 }, /known options: routes, .*, logSerializers$/],
   ['unknown nested key', { liveness: { maxEventLoopDelya: 5 } }, /^Invalid option "liveness.maxEventLoopDelya": got an unknown option, expected one of the known options: maxEventLoopDelay, maxHeapUsedBytes, maxRssBytes \(did you mean "maxEventLoopDelay"\?\)$/],

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 // The package as users get it: packed, installed into an empty project, loaded every way.
+// Two installs and four tsc runs: about a minute alone, past tap's 120 s beside the suite on two cores.
+t.setTimeout(300_000)
 const root = resolve(__dirname, '..')
 const dir = mkdtempSync(join(tmpdir(), 'zd-package-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -12,10 +14,12 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const run = (cmd: string, args: string[], cwd = dir): string => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
-run(npm, ['pack', '--silent', '--pack-destination', dir], root)
+// `npm test` has built dist/ already; packing without prepack keeps a rebuild from
+// deleting dist/ under the test files running beside this one.
+run(npm, ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], root)
 const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))
-// The CLI is a package of its own (lib/cli): an app that registers the plugin installs neither yaml nor the SQL parser.
-run(npm, ['pack', '--silent', '--pack-destination', dir], join(root, 'lib', 'cli'))
+// The CLI is a package of its own (cli/): an app that registers the plugin installs neither yaml nor the SQL parser.
+run(npm, ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], join(root, 'cli'))
 const cliTarball = readdirSync(dir).find((f) => f.startsWith('fastify-zero-downtime-cli-'))
 const { version: fastifyVersion } = require('fastify/package.json')
 const { version: typesVersion } = require('@types/node/package.json')
@@ -96,7 +100,7 @@ t.test('importing the plugin loads no driver: they are optional peer dependencie
 
 t.test('the plugin alone installs neither the CLI\'s YAML reader nor its SQL parser', async (t) => {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-  t.same(Object.keys(manifest.dependencies).sort(), ['@fastify/error', '@fastify/under-pressure', '@opentelemetry/api', 'close-with-grace', 'fastify-plugin'])
+  t.same(Object.keys(manifest.dependencies).sort(), ['@fastify/error', '@fastify/under-pressure', '@opentelemetry/api', 'close-with-grace', 'fastify-plugin', 'process-warning'])
   t.notOk('bin' in manifest, 'the bin belongs to fastify-zero-downtime-cli')
   t.notOk(pluginOnly.includes('yaml') || pluginOnly.includes('libpg-query'), 'neither in node_modules after installing the plugin')
   const built = readdirSync(join(dir, 'node_modules', 'fastify-zero-downtime', 'dist'), { recursive: true }).map(String)
@@ -114,7 +118,17 @@ t.test('fastify-zero-downtime-cli: its bin checks manifests, lints migrations, t
   const linted = spawnSync(bin, ['lint-migrations', '--assume-lock-timeout', 'm.sql'], { cwd: dir, encoding: 'utf8' })
   t.equal(linted.status, 1)
   t.match(linted.stdout, /^m.sql:1:1 drop-table /)
-  const { version } = JSON.parse(readFileSync(join(root, 'lib', 'cli', 'package.json'), 'utf8'))
+  const { version } = JSON.parse(readFileSync(join(root, 'cli', 'package.json'), 'utf8'))
   t.equal(spawnSync(bin, ['--version'], { cwd: dir, encoding: 'utf8' }).stdout, `fastify-zero-downtime-cli ${String(version)}\n`)
-  t.notMatch(run('tar', ['-tzf', cliTarball!]), /\.ts\n|\.map\n/, 'built JavaScript only')
+})
+
+t.test('fastify-zero-downtime-cli holds only its own code: the budget and the wording come from the installed plugin', async (t) => {
+  const listing = run('tar', ['-tzf', cliTarball!]).trim().split('\n').sort()
+  t.same(listing.filter((f) => f.startsWith('package/dist/')), ['errors.js', 'k8s.js', 'lint/alter-table.js', 'lint/analyze.js', 'lint/index.js', 'lint/rules.js', 'lint/schema.js', 'lint/source.js', 'main.js'].map((f) => `package/dist/${f}`), 'the commands, no copy of the plugin\'s files')
+  const cli = JSON.parse(readFileSync(join(dir, 'node_modules', 'fastify-zero-downtime-cli', 'package.json'), 'utf8'))
+  t.same(cli.peerDependencies, { 'fastify-zero-downtime': `^${String(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version)}` }, 'the plugin a user installed is the one it checks against')
+  const resolved = spawnSync(process.execPath, ['-p', 'require.resolve("fastify-zero-downtime/budget", { paths: [require.resolve("fastify-zero-downtime-cli/package.json")] })'], { cwd: dir, encoding: 'utf8' })
+  t.equal(resolved.stdout.trim(), join(dir, 'node_modules', 'fastify-zero-downtime', 'dist', 'budget.js'))
+  const subpaths = spawnSync(process.execPath, ['-p', 'const b = require("fastify-zero-downtime/budget"), m = require("fastify-zero-downtime/messages"); [typeof b.describeBudget, typeof b.resolveOptions, Array.isArray(b.OPTION_NAMES), typeof m.redact, typeof m.knownOptions].join()'], { cwd: dir, encoding: 'utf8' })
+  t.equal(subpaths.stdout.trim(), 'function,function,true,function,function', 'the public subpaths it imports')
 })

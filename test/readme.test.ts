@@ -1,5 +1,5 @@
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULTS } from '../lib/options'
 import * as errors from '../lib/errors'
@@ -78,6 +78,36 @@ t.test('docs/long-lived.md: each option\'s default is the one the code uses', as
 
 t.test('the plugin and the CLI are released together, with one version (CONTRIBUTING.md, Releasing)', async (t) => {
   const version = (file: string): string => (JSON.parse(readFileSync(join(__dirname, '..', file), 'utf8')) as { version: string }).version
-  t.equal(version('lib/cli/package.json'), version('package.json'))
+  t.equal(version('cli/package.json'), version('package.json'))
   t.match(readFileSync(join(__dirname, '..', 'CONTRIBUTING.md'), 'utf8'), /## Releasing[\s\S]*npm version <x\.y\.z> --no-git-tag-version --workspaces --include-workspace-root/)
+})
+
+t.test('README "Public subpaths for tools": each subpath is in package.json exports and exports exactly what its row names', async (t) => {
+  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8')
+  const table = readme.slice(readme.indexOf('### Public subpaths for tools'), readme.indexOf('### Error codes'))
+  const { exports } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { exports: Record<string, unknown> }
+  const modules: Record<string, Record<string, unknown>> = { budget: require('../lib/budget'), messages: require('../lib/messages') }
+  for (const [name, mod] of Object.entries(modules)) {
+    const row = table.split('\n').find((line) => line.startsWith(`| \`fastify-zero-downtime/${name}\``)) ?? ''
+    t.ok(`./${name}` in exports, `./${name} is exported`)
+    // Names in backticks, a call's name without its arguments; types are not runtime exports.
+    const named = [...row.split('|')[2].matchAll(/`([A-Za-z_]+)[(`]/g)].map((m) => m[1])
+    const types = (row.split('types ')[1] ?? '').match(/`[A-Za-z]+`/g)?.map((s) => s.slice(1, -1)) ?? []
+    t.same(Object.keys(mod).sort(), named.filter((n) => !types.includes(n)).sort(), `the row of ${name} names every runtime export`)
+    t.notOk(Object.values(mod).includes(undefined), `every export of ${name} is defined`)
+  }
+  // A unique prefix is the likely intent (the CLI's `lint` for lint-migrations).
+  const knownOptions = modules.messages.knownOptions as (key: string, known: string[]) => string
+  t.match(knownOptions('drainT', ['drainTimeout', 'shutdownDelay']), '(did you mean "drainTimeout"?)')
+  // Under three letters a prefix says too little to guess from.
+  t.notMatch(knownOptions('dr', ['drainTimeout', 'shutdownDelay']), 'did you mean')
+})
+
+t.test('docs/design.md names every module of lib/, and only modules that exist', async (t) => {
+  const design = readFileSync(join(__dirname, '..', 'docs', 'design.md'), 'utf8')
+  const modules = readdirSync(join(__dirname, '..', 'lib')).filter((file) => file.endsWith('.ts'))
+  const named = new Set([...design.matchAll(/(?<![\w./-])([a-z-]+)\.ts\b/g)].map((m) => `${m[1]}.ts`))
+  t.same(modules.filter((file) => !named.has(file)), [], 'every module named')
+  t.same([...named].filter((file) => !modules.includes(file)), [], 'no module that is not there')
+  t.ok(existsSync(join(__dirname, '..', 'lib', 'checks')) && design.includes('checks/*') && design.includes('consumers/*'), 'and the two folders')
 })

@@ -1,9 +1,12 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
+import { exclusively } from './lib/exclusive'
 
 // The promise users adopt the plugin for: rolling deploys behind a real balancer drop nothing.
 // Runs the demo's harness (examples/rolling against the built package) in both balancer modes.
 t.setTimeout(600000)
+// One rolling-deploy test at a time (test/lib/exclusive.ts).
+t.before(async () => { await exclusively(t) })
 
 const haproxy = spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status === 0
 

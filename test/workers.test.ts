@@ -4,7 +4,6 @@ import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetr
 import { build, logCollector, until } from './lib/helpers'
 import zeroDowntime = require('../lib/index')
 import { describeBudget } from '../lib/budget'
-import { withDeadline } from '../lib/deadline'
 
 t.test('consumers stop as draining begins, HTTP-borne workers when shutdownDelay ends, resources after both', async (t) => {
   const events: string[] = []
@@ -134,8 +133,8 @@ t.test('bad arguments are coded errors naming what was wrong; workers are added 
 t.test('the budget counts worker stops: an HTTP-borne one after the delay, a consumer from the signal', async (t) => {
   const base = { shutdownDelay: 5000, drainTimeout: 10000, resourceTimeouts: [2000], gracePeriod: 30000 }
   t.same(describeBudget(base), { total: 18000, text: 'shutdownDelay 5000 + drainTimeout 10000 + 1 resource timeout(s) 2000 + margin 1000 = 18000 ms' })
-  t.same(describeBudget({ ...base, workerTimeouts: { http: [12250], other: [10250] } }), { total: 20250, text: 'shutdownDelay 5000 + longest HTTP worker stop 12250 (above drainTimeout 10000) + 1 resource timeout(s) 2000 + margin 1000 = 20250 ms' })
-  t.same(describeBudget({ ...base, workerTimeouts: { http: [], other: [20000] } }), { total: 23000, text: 'longest consumer worker stop 20000 (above shutdownDelay 5000 + drainTimeout 10000) + 1 resource timeout(s) 2000 + margin 1000 = 23000 ms' })
+  t.same(describeBudget({ ...base, workers: [{ timeout: 12000, http: true }, { timeout: 10000, http: false }] }), { total: 20250, text: 'shutdownDelay 5000 + longest HTTP worker stop 12250 (above drainTimeout 10000) + 1 resource timeout(s) 2000 + margin 1000 = 20250 ms' })
+  t.same(describeBudget({ ...base, workers: [{ timeout: 19750, http: false }] }), { total: 23000, text: 'longest consumer worker stop 20000 (above shutdownDelay 5000 + drainTimeout 10000) + 1 resource timeout(s) 2000 + margin 1000 = 23000 ms' })
   const app = Fastify()
   t.teardown(async () => await app.close())
   await app.register(zeroDowntime, { signals: false })
@@ -164,13 +163,4 @@ t.test('metrics: each worker\'s stop duration by outcome, and the work cut', asy
   t.notOk(points('zero_downtime.worker.stop.duration').some((p) => p.attributes['worker.name'] === 'event-streams'), 'a worker with nothing to stop is not measured')
   t.same(points('zero_downtime.worker.cut').map((p) => [p.attributes['worker.name'], p.value]), [['queue', 3]])
   t.ok(points('zero_downtime.shutdown.phase.duration').some((p) => p.attributes['shutdown.phase'] === 'workers'))
-})
-
-t.test('withDeadline: the value, or expired after the grace; the timer never outlives the work', async (t) => {
-  t.same(await withDeadline(1000, () => new Error('late'), async () => 7), { expired: false, value: 7 })
-  let aborted: unknown
-  t.same(await withDeadline(20, () => new Error('late'), async (signal) => await new Promise((resolve) => signal.addEventListener('abort', () => { aborted = signal.reason; resolve(undefined) }))), { expired: false, value: undefined }, 'a work that reacts within the grace')
-  t.match(aborted, { message: 'late' })
-  t.same(await withDeadline(20, () => new Error('late'), async () => await new Promise(() => {}), 10), { expired: true })
-  await t.rejects(withDeadline(1000, () => new Error('late'), async () => { throw new Error('boom') }), { message: 'boom' })
 })

@@ -2,10 +2,10 @@ import t, { type Test } from 'tap'
 import { readdirSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { lintFiles, lintSource, loadParser, migrationFiles } from '../lib/cli/lint'
-import { RULES } from '../lib/cli/lint/rules'
-import { firstInvalidByte } from '../lib/cli/lint/source'
-import { main } from '../lib/cli/main'
+import { lintFiles, lintSource, loadParser, migrationFiles } from '../lib/lint'
+import { RULES } from '../lib/lint/rules'
+import { firstInvalidByte } from '../lib/lint/source'
+import { main } from '../lib/main'
 
 const corpus = join(__dirname, 'fixtures', 'migrations')
 
@@ -117,12 +117,12 @@ t.test('invalid UTF-8 is found where the decoder fails, for any bytes (generated
 })
 
 t.test('--version prints the CLI package and its version', async (t) => {
-  const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'lib', 'cli', 'package.json'), 'utf8'))
+  const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'))
   t.same(await cli('--version'), { code: 0, out: `fastify-zero-downtime-cli ${String(version)}`, err: '' })
 })
 
 t.test('a bug is reported as one (exit 3), not as bad input', async (t) => {
-  const { main: run } = t.mockRequire('../lib/cli/main', { '../lib/cli/lint': { ...require('../lib/cli/lint'), lintFiles: async () => { throw new TypeError('cannot read properties of undefined') } } }) as typeof import('../lib/cli/main')
+  const { main: run } = t.mockRequire('../lib/main', { '../lib/lint': { ...require('../lib/lint'), lintFiles: async () => { throw new TypeError('cannot read properties of undefined') } } }) as typeof import('../lib/main')
   const err: string[] = []
   t.equal(await run(['lint-migrations', 'x.sql'], () => {}, (line) => err.push(line)), 3)
   t.match(err.join('\n'), /^internal error: this is a bug in fastify-zero-downtime-cli, please report it .*\nTypeError: cannot read properties of undefined/)
@@ -180,7 +180,7 @@ t.test('positions after characters of every UTF-8 length, a 4-byte one included'
 t.test('a file that cannot be read, --pg-version bounds, a bug that throws a non-Error', async (t) => {
   t.match(await cli('lint-migrations', '/proc/self/mem'), { code: 2, err: /^error FST_ZD_CLI_UNREADABLE: cannot read \/proc\/self\/mem: EIO/ }, 'stat succeeds, reading fails (a real file)')
   for (const version of ['8', '100', '16.2']) t.match(await cli('lint-migrations', 'x.sql', '--pg-version', version), { code: 2, err: /expected a PostgreSQL major version/ }, version)
-  const { main: run } = t.mockRequire('../lib/cli/main', { '../lib/cli/lint': { ...require('../lib/cli/lint'), lintFiles: async () => { throw 'a string' } } }) as typeof import('../lib/cli/main') // eslint-disable-line no-throw-literal
+  const { main: run } = t.mockRequire('../lib/main', { '../lib/lint': { ...require('../lib/lint'), lintFiles: async () => { throw 'a string' } } }) as typeof import('../lib/main') // eslint-disable-line no-throw-literal
   const err: string[] = []
   t.equal(await run(['lint-migrations', 'x.sql'], () => {}, (line) => err.push(line)), 3)
   t.match(err.join('\n'), /^internal error: .*\na string$/)

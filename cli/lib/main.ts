@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { ConfigError, ManifestError, UnreadableError, UsageError, isInputError } from './errors'
-import { knownOptions, shownKey } from '../names'
-import { redact } from '../redact'
+import { knownOptions, redact, shownKey } from 'fastify-zero-downtime/messages'
 import { DEFAULT_PROPAGATION, checkDeployment, readConfig, readDeployments, type CheckerConfig, type Problem } from './k8s'
 import { DEFAULT_PG_VERSION, lintFiles } from './lint'
 
@@ -74,11 +73,8 @@ async function run (argv: string[], out: Output): Promise<number> {
 }
 
 function version (): string {
-  // The CLI's package.json: beside lib/cli/main.ts, two levels above dist/cli/main.js.
-  /* c8 ignore start: the built file runs in test/package.test.ts, a child process */
-  const root = basename(dirname(__dirname)) === 'dist' ? join(__dirname, '..', '..') : __dirname
-  /* c8 ignore stop */
-  const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string, version: string }
+  // One level up from lib/main.ts and from dist/main.js alike.
+  const { name, version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { name: string, version: string }
   return `${name} ${version}`
 }
 

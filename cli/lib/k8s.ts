@@ -1,10 +1,7 @@
 import { parseAllDocuments } from 'yaml'
-import { describeBudget } from '../budget'
-import { WORKER_REACT_MS } from '../workers'
+import { describeBudget, OPTION_NAMES, resolveOptions, type ResolvedOptions } from 'fastify-zero-downtime/budget'
+import { describe, knownOptions, shownKey } from 'fastify-zero-downtime/messages'
 import { ConfigError, ManifestError } from './errors'
-import { OPTION_NAMES, resolveOptions, type ResolvedOptions } from '../options'
-import { describe } from '../errors'
-import { knownOptions, shownKey } from '../names'
 
 export interface Problem { where: string, rule: string, message: string, fix: string }
 
@@ -106,8 +103,7 @@ export function checkDeployment (deployment: Deployment, { options, resourceTime
   const served = (path: string, route: string | false): boolean => route !== false && (path === route || path.startsWith(`${route}/`))
 
   const graceSeconds = pod.terminationGracePeriodSeconds ?? 30
-  const stops = (http: boolean): number[] => workers.filter((w) => w.http === http).map((w) => w.timeout + WORKER_REACT_MS)
-  const budget = describeBudget({ ...options, resourceTimeouts, workerTimeouts: { http: stops(true), other: stops(false) } })
+  const budget = describeBudget({ ...options, resourceTimeouts, workers })
   const shutdown = budget.total
   if (shutdown > graceSeconds * 1000) {
     add(name, 'grace-period', `terminationGracePeriodSeconds is ${graceSeconds} s, but the shutdown may take ${shutdown} ms: ${budget.text}`, `set terminationGracePeriodSeconds: ${seconds(shutdown)} or more, or lower the plugin's timeouts`)

@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseAllDocuments, stringify } from 'yaml'
-import { checkDeployment, readConfig } from '../lib/cli/k8s'
-import { main } from '../lib/cli/main'
+import { checkDeployment, readConfig } from '../lib/k8s'
+import { main } from '../lib/main'
 
-const examples = join(__dirname, '..', 'examples', 'kubernetes')
+const examples = join(__dirname, '..', '..', 'examples', 'kubernetes')
 const manifest = readFileSync(join(examples, 'deployment.yaml'), 'utf8')
 const options = JSON.parse(readFileSync(join(examples, 'options.json'), 'utf8'))
 const dir = mkdtempSync(join(tmpdir(), 'zd-k8s-'))
@@ -132,7 +132,7 @@ t.test('bad input: exit 2 with a clear message', async (t) => {
 })
 
 t.test('npx fastify-zero-downtime check: the real command, exit codes', async (t) => {
-  const cli = join(__dirname, '..', 'lib', 'cli', 'main.ts')
+  const cli = join(__dirname, '..', 'lib', 'main.ts')
   const child = spawn(process.execPath, [...process.execArgv, cli, 'check', join(examples, 'deployment.yaml'), '--config', join(examples, 'options.json')], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (chunk) => { out += chunk })
