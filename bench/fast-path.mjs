@@ -9,8 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NATIVE_WARMUP_RUNS, startServer } from './server-process.mjs'
+import { kinds } from './common.mjs'
 
 const SLOW_PATH = 'Runtime_DefineKeyedOwnPropertyInLiteral'
+// A process is on the slow path when that function has at least this share of the samples (%).
+const SLOW_SHARE = 0.2
 
 export const available = () => spawnSync('perf', ['record', '-o', '/dev/null', 'true'], { stdio: 'ignore' }).status === 0
 
@@ -34,7 +37,7 @@ async function slowPathShare (env, nodeArgs, dir) {
   }
 }
 
-/** For each kind, how many of `processes` fresh processes ran on the slow path. */
+/** For each kind, the slow path's share of the samples in each of `processes` fresh processes. */
 export async function fastPathBench (kinds, processes) {
   const dir = mkdtempSync(join(tmpdir(), 'zd-fast-path-'))
   try {
@@ -43,6 +46,19 @@ export async function fastPathBench (kinds, processes) {
     for (let i = 0; i < processes; i++) {
       for (const row of rows) row.shares.push(await slowPathShare(row.env, row.nodeArgs ?? [], dir))
     }
-    return rows.map((row) => ({ ...row, slow: row.shares.filter((share) => share >= 0.2).length }))
+    return rows
   } finally { rmSync(dir, { recursive: true, force: true }) }
+}
+
+export const description = "processes on nextTick's slow path (perf)"
+const PROCESSES = 6
+
+export async function run () {
+  if (!available()) return { available: false }
+  const rows = await fastPathBench([
+    { label: 'a plain app', env: kinds.bare },
+    { label: 'a plain app, a full garbage collection from a timer each second', env: { ...kinds.bare, FULL_GC_EVERY_SECOND: '1' }, nodeArgs: ['--expose-gc'] },
+    { label: 'the app with the plugin and 5 checks', env: kinds.plugin }
+  ], PROCESSES)
+  return { available: true, processes: PROCESSES, slowShare: SLOW_SHARE, rows: rows.map(({ label, shares }) => ({ label, shares })) }
 }

@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { startServer } from './server-process.mjs'
+import { kinds } from './common.mjs'
 
 export const WARMUP_RUNS = 3
 export const WARMUP = 20000
@@ -165,4 +166,30 @@ export async function idleBench (kinds, processes = 2) {
     process.stderr.write(`  ${kind.label} idle: ${Math.round(total / seconds)} instructions/s\n`)
   })
   return kinds.map((kind) => ({ ...kind, perSecond: results.get(kind.label).sort((a, b) => a - b) }))
+}
+
+export const description = 'instructions per request and per idle second (callgrind)'
+
+// `baseline`: the id of the row a row is compared with; `plain`: a plain app (no plugin).
+const ROWS = [
+  { id: 'bare', label: 'a bare route in a plain app (`/bare`)', kind: 'bare', path: '/bare', plain: true },
+  { id: 'plainRoute', label: 'an application route in a plain app (`/`)', kind: 'bare', path: '/', plain: true },
+  { id: 'pluginRoute', label: 'the same route, app with the plugin and 5 checks (`/`)', kind: 'plugin', path: '/', baseline: 'plainRoute' },
+  { id: 'readyz', label: '`/readyz`, 5 checks', kind: 'plugin', path: '/readyz', baseline: 'bare' },
+  { id: 'livez', label: '`/livez`', kind: 'plugin', path: '/livez', baseline: 'bare' },
+  { id: 'health', label: '`/health`, 5 checks', kind: 'plugin', path: '/health', baseline: 'bare' },
+  { id: 'verbose', label: '`/readyz?verbose`, 5 checks', kind: 'plugin', path: '/readyz?verbose', baseline: 'bare' },
+  { id: 'readyz200', label: '`/readyz`, 200 checks', kind: 'plugin200', path: '/readyz', baseline: 'readyz' }
+]
+
+export async function run () {
+  if (!available()) return { available: false }
+  const rows = await instructionsBench(ROWS.map((row) => ({ ...row, env: kinds[row.kind] })))
+  // The plugin's clock-driven work (under-pressure's event-loop sampler), apart from any request.
+  const idle = await idleBench([
+    { id: 'plain', label: 'a plain app', env: kinds.bare },
+    { id: 'plugin', label: 'the app with the plugin and 5 checks (checks paused)', env: kinds.plugin }
+  ])
+  const withoutEnv = ({ env, ...rest }) => rest
+  return { available: true, warmupRuns: WARMUP_RUNS, warmup: WARMUP, counted: COUNTED, idleSeconds: IDLE_SECONDS, rows: rows.map(withoutEnv), idle: idle.map(withoutEnv) }
 }

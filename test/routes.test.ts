@@ -142,7 +142,7 @@ t.test('routes are hidden from OpenAPI, compile no schema unless documented, and
   await app.ready()
   const readyz = routes.find((r) => r.url === '/readyz')
   t.equal(readyz?.logLevel, 'warn')
-  // Probes send strings serialized once: a schema would only cost startup work (docs/benchmarks.md).
+  // Probes send strings serialized once: a schema would only cost startup work (docs/design.md).
   for (const route of routes) t.same(Object.entries(route.schema ?? {}), [['hide', true]], route.url)
 })
 
