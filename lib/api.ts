@@ -124,29 +124,30 @@ export function createApi ({ registry, tasks, resources, workers, streams, statu
     return drain
   }
 
-  const api: ZeroDowntimeHealth = Object.freeze(Object.defineProperties({
-    check: (name: string, fn: CheckFunction, options?: CheckOptions & CheckCloseOption) => { check(name, fn, options); return api },
-    startupTask: (name: string, fn: StartupTaskFunction) => { tasks.add(name, fn); return api },
-    resource: (name: string, close: CloseFunction, options?: ResourceOptions) => { resources.keep(admitResource(name, close, options)); return api },
-    onStateChange: (listener: StateListener) => {
+  // Typed by the interface alone: its parameters and getters are declared once, there.
+  const api: ZeroDowntimeHealth = {
+    check: (name, fn, options) => { check(name, fn, options); return api },
+    startupTask: (name, fn) => { tasks.add(name, fn); return api },
+    resource: (name, close, options) => { resources.keep(admitResource(name, close, options)); return api },
+    get state () { return lifecycle.state },
+    get ready () { return status.ready },
+    get checks () { return registry.list() },
+    onStateChange: (listener) => {
       assertFunction('health.onStateChange', listener, 'a function (state, previous) => void')
       return lifecycle.onStateChange(listener)
     },
-    onDrain: (listener: () => void) => {
+    onDrain: (listener) => {
       assertFunction('health.onDrain', listener, 'a function () => void')
       return lifecycle.onDrain(listener)
     },
-    worker: (name: string, worker: Worker | WorkerStop, options?: WorkerOptions) => { workers.keep(admitWorker(name, worker, options)); return api },
+    worker: (name, worker, options) => { workers.keep(admitWorker(name, worker, options)); return api },
     websockets,
-    eventStream: async (request: FastifyRequest, reply: FastifyReply, options?: EventStreamOptions) => await streams.open(request, reply, options),
-    setReady: (ready: boolean) => { status.setReady(ready) },
-    markBroken: (reason: string) => { status.markBroken(reason) },
-    report: (probe: Probe, exclude?: ReadonlySet<string>) => status.report(probe, exclude),
+    eventStream: async (request, reply, options) => await streams.open(request, reply, options),
+    setReady: (ready) => { status.setReady(ready) },
+    markBroken: (reason) => { status.markBroken(reason) },
+    report: (probe, exclude) => status.report(probe, exclude),
     shutdown: async () => await lifecycle.shutdown()
-  }, {
-    state: { get: () => lifecycle.state, enumerable: true },
-    ready: { get: () => status.ready, enumerable: true },
-    checks: { get: () => registry.list(), enumerable: true }
-  }) as ZeroDowntimeHealth)
+  }
+  Object.freeze(api)
   return api
 }
