@@ -59,12 +59,16 @@ if (variant === 'plugin') {
     socket.on('message', (data) => socket.send(String(data)))
   })
   app.get('/events', async (request, reply) => {
+    // One cursor for the replay and the live feed: reading the clock again after the replay would
+    // skip the events of a 100 ms boundary crossed in between.
+    let last
+    const sendUpToNow = (s) => { for (const now = eventNow(); last < now; last++) s.send({ id: String(last + 1), data: String(last + 1) }) }
     const stream = await app.health.eventStream(request, reply, {
       retry: 200,
-      replay: (s) => { for (let n = Number(s.lastEventId ?? eventNow()) + 1; n <= eventNow(); n++) s.send({ id: String(n), data: String(n) }) }
+      replay: (s) => { last = Number(s.lastEventId ?? eventNow()); sendUpToNow(s) }
     })
-    let last = eventNow()
-    const timer = setInterval(() => { for (; last < eventNow(); last++) stream.send({ id: String(last + 1), data: String(last + 1) }) }, 20)
+    if (stream.ended) return
+    const timer = setInterval(() => sendUpToNow(stream), 20)
     stream.signal.addEventListener('abort', () => clearInterval(timer))
   })
   const options = { concurrency: 4 }
