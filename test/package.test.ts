@@ -124,7 +124,10 @@ t.test('fastify-zero-downtime-cli: its bin checks manifests, lints migrations, t
 
 t.test('fastify-zero-downtime-cli holds only its own code: the budget and the wording come from the installed plugin', async (t) => {
   const listing = run('tar', ['-tzf', cliTarball!]).trim().split('\n').sort()
-  t.same(listing.filter((f) => f.startsWith('package/dist/')), ['errors.js', 'k8s.js', 'lint/alter-table.js', 'lint/analyze.js', 'lint/index.js', 'lint/rules.js', 'lint/schema.js', 'lint/source.js', 'main.js'].map((f) => `package/dist/${f}`), 'the commands, no copy of the plugin\'s files')
+  const own = readdirSync(join(root, 'cli', 'lib'), { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).flatMap((f) => [f.replace(/\.ts$/, '.js'), f.replace(/\.ts$/, '.d.ts')])
+  t.same(listing.filter((f) => f.startsWith('package/dist/')), own.map((f) => `package/dist/${f}`).sort(), 'its own lib/ compiled, no copy of the plugin\'s files')
+  const helper = spawnSync(process.execPath, ['-p', 'typeof require("fastify-zero-downtime-cli/lock-retries").withLockRetries'], { cwd: dir, encoding: 'utf8' })
+  t.equal(helper.stdout.trim(), 'function', 'the lock-retry helper, from its public subpath')
   const cli = JSON.parse(readFileSync(join(dir, 'node_modules', 'fastify-zero-downtime-cli', 'package.json'), 'utf8'))
   t.same(cli.peerDependencies, { 'fastify-zero-downtime': `^${String(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version)}` }, 'the plugin a user installed is the one it checks against')
   const resolved = spawnSync(process.execPath, ['-p', 'require.resolve("fastify-zero-downtime/budget", { paths: [require.resolve("fastify-zero-downtime-cli/package.json")] })'], { cwd: dir, encoding: 'utf8' })

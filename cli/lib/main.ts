@@ -5,6 +5,7 @@ import { ConfigError, ManifestError, UnreadableError, UsageError, isInputError }
 import { knownOptions, redact, shownKey } from 'fastify-zero-downtime/messages'
 import { DEFAULT_PROPAGATION, checkDeployment, readConfig, readDeployments, type CheckerConfig, type Problem } from './k8s'
 import { DEFAULT_PG_VERSION, lintFiles } from './lint'
+import { traceMigrations, traceText, type TraceReport } from './trace'
 
 const USAGE = `Usage:
   fastify-zero-downtime check <deployment.yaml>... [--config options.json] [--propagation seconds]
@@ -23,15 +24,22 @@ const USAGE = `Usage:
       --since <file name>       the first migration of this release: earlier files only feed the
                                 schema model; tables created from it on count as new
       --floor-table <name>      the compatibility floor table (default zero_downtime_compatibility)
+      --transaction per-file|none  whether the migration tool runs each file without BEGIN in a
+                                transaction (default per-file; see docs/migrations.md for each tool)
+      --schema <file>           the schema before the first file, from pg_dump --schema-only:
+                                column types, NOT NULL, defaults and checks the files do not show
+      --trace <url>             also run each file on this scratch database, in a transaction
+                                rolled back, and report each statement's locks, rewrites and time
+      --allow-any-database      trace on a database whose name or sessions do not look scratch
   fastify-zero-downtime --version
 Exit codes: 0 nothing found, 1 problems or findings, 2 bad input, 3 a bug in this tool.`
 
 type Output = (line: string) => void
 
 // Each command's flags: whether it takes a value.
-const FLAGS: Record<string, Record<string, boolean>> = {
+export const FLAGS: Record<string, Record<string, boolean>> = {
   check: { '--config': true, '--propagation': true },
-  'lint-migrations': { '--format': true, '--pg-version': true, '--since': true, '--floor-table': true, '--assume-lock-timeout': false }
+  'lint-migrations': { '--format': true, '--transaction': true, '--schema': true, '--pg-version': true, '--since': true, '--floor-table': true, '--assume-lock-timeout': false, '--trace': true, '--allow-any-database': false }
 }
 
 const COMMANDS = [...Object.keys(FLAGS), '--help', '--version']
@@ -101,12 +109,20 @@ async function lint (files: string[], flags: Map<string, string>, out: Output): 
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${redact(format)}: expected text or json`)
   const pgVersion = flags.has('--pg-version') ? Number(flags.get('--pg-version')) : undefined
   if (pgVersion !== undefined && !(Number.isInteger(pgVersion) && pgVersion >= 9 && pgVersion <= 99)) throw new UsageError(`--pg-version ${redact(String(flags.get('--pg-version')))}: expected a PostgreSQL major version such as ${DEFAULT_PG_VERSION}`)
-  const findings = await lintFiles(files, { floorTable: flags.get('--floor-table'), pgVersion, assumeLockTimeout: flags.has('--assume-lock-timeout'), since: flags.get('--since') })
+  const transaction = flags.get('--transaction') ?? 'per-file'
+  if (transaction !== 'per-file' && transaction !== 'none') throw new UsageError(`--transaction ${redact(transaction)}: expected per-file (the tool wraps each file in a transaction) or none`)
+  const since = flags.get('--since')
+  const findings = await lintFiles(files, { floorTable: flags.get('--floor-table'), pgVersion, assumeLockTimeout: flags.has('--assume-lock-timeout'), since, transaction, schema: flags.get('--schema') })
+  const url = flags.get('--trace')
+  if (url === undefined && flags.has('--allow-any-database')) throw new UsageError('--allow-any-database is for --trace: expected --trace <url> with it')
+  // The URL is asked for by name, never taken from DATABASE_URL: tracing a database must be meant.
+  const trace: TraceReport | undefined = url === undefined ? undefined : await traceMigrations(url, files, { since, allowAnyDatabase: flags.has('--allow-any-database') })
   if (format === 'json') {
-    out(JSON.stringify(findings, null, 2))
+    out(JSON.stringify(trace === undefined ? findings : { findings, trace }, null, 2))
   } else {
     for (const f of findings) out(`${f.file}:${f.line}:${f.column} ${f.rule} ${f.message} (safe alternative: ${f.alternative})`)
     out(findings.length === 0 ? 'no findings' : `${findings.length} finding(s)`)
+    if (trace !== undefined) for (const line of traceText(trace)) out(line)
   }
   return findings.length === 0 ? 0 : 1
 }

@@ -3,14 +3,11 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { lintSource, loadParser } from '../lib/lint'
 import { RULES } from '../lib/lint/rules'
+import { decisions } from './lib/decisions'
 
 // docs/migrations.md's decision table is the linter's specification: each example is linted here
 // and must give exactly the verdict the table states.
-const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'migrations.md'), 'utf8')
-const start = doc.indexOf('### Every statement, decided')
-const section = doc.slice(start, doc.indexOf('\n## ', start))
-const rows = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| statement') && !line.startsWith('| ---'))
-  .map((line) => line.slice(2, -2).split(' | '))
+const rows = decisions()
 const parser = loadParser()
 
 // ALTER TABLE subcommands PostgreSQL makes for itself (re-adding after a type change, views'
@@ -21,9 +18,8 @@ const FILE_RULES = new Set(['lock-timeout', 'contract-without-floor', 'ignore-wi
 
 t.ok(rows.length > 80, `${rows.length} decisions`)
 const subcommands = new Set<string>()
-for (const [statement, example, verdict] of rows) {
+for (const { statement, example: sql, verdict } of rows) {
   t.test(statement, async (t) => {
-    const sql = example.replace(/^`|`$/g, '')
     const expected = verdict === 'safe' ? [] : [...verdict.matchAll(/`([a-z-]+)`/g)].map((m) => m[1])
     t.ok(expected.length > 0 || verdict === 'safe', `verdict "${verdict}" is safe or rules`)
     const found = new Set((await lintSource(sql, 'decision.sql', parser, { assumeLockTimeout: true })).map((f) => f.rule))
@@ -37,6 +33,6 @@ t.test('every ALTER TABLE subcommand and every statement rule is decided in the 
   const all = new Set([...enums.matchAll(/"(AT_\w+)"/g)].map((m) => m[1]))
   t.ok(all.size > 60, `${all.size} subcommands in the parser`)
   t.same([...all].filter((s) => !INTERNAL.has(s) && !subcommands.has(s)), [], 'subcommands without a decision')
-  const decided = new Set(rows.flatMap(([, , verdict]) => [...verdict.matchAll(/`([a-z-]+)`/g)].map((m) => m[1])))
+  const decided = new Set(rows.flatMap(({ verdict }) => [...verdict.matchAll(/`([a-z-]+)`/g)].map((m) => m[1])))
   t.same(Object.keys(RULES).filter((rule) => !FILE_RULES.has(rule) && !decided.has(rule) && !['default-rewrite'].includes(rule)), [], 'rules no row shows')
 })

@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { lintFiles, lintSource, loadParser, migrationFiles } from '../lib/lint'
 import { RULES } from '../lib/lint/rules'
 import { firstInvalidByte } from '../lib/lint/source'
-import { main } from '../lib/main'
+import { FLAGS } from '../lib/main'
+import { cli } from './lib/cli'
 
 const corpus = join(__dirname, 'fixtures', 'migrations')
 
@@ -15,13 +16,6 @@ function tempDir (t: Test, prefix: string): string {
   return dir
 }
 const parser = loadParser()
-
-async function cli (...args: string[]): Promise<{ code: number, out: string, err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(args, (line) => out.push(line), (line) => err.push(line))
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
 
 for (const kind of ['safe', 'unsafe']) {
   for (const name of readdirSync(join(corpus, kind))) {
@@ -73,8 +67,11 @@ t.test('CLI: bad input exits 2 with a coded message naming the file and the posi
   t.match(await cli('lint-migrations', join(corpus, 'nope')), { code: 2, err: /^error FST_ZD_CLI_UNREADABLE: cannot read .*nope/ })
   t.match(await cli('lint-migrations'), { code: 2, err: /^error FST_ZD_CLI_USAGE: lint-migrations: no file given: expected one or more migration files \(\.sql\) or directories of them\n\nUsage/ })
   t.match(await cli('lint-migrations', 'x.sql', '--format', 'xml'), { code: 2, err: /^error FST_ZD_CLI_USAGE: --format xml: expected text or json/ })
-  t.match(await cli('lint-migrations', 'x.sql', '--config', 'o.json'), { code: 2, err: /^error FST_ZD_CLI_USAGE: unknown option --config for lint-migrations: expected one of the known options: --format, --pg-version, --since, --floor-table, --assume-lock-timeout\n/ }, 'a flag of the other command')
+  t.match(await cli('lint-migrations', 'x.sql', '--config', 'o.json'), { code: 2, err: /^error FST_ZD_CLI_USAGE: unknown option --config for lint-migrations: expected one of the known options: --format, --transaction, --schema, --pg-version, --since, --floor-table, --assume-lock-timeout, --trace, --allow-any-database\n/ }, 'a flag of the other command')
   t.match(await cli('lint-migrations', 'x.sql', '--pg-version', 'latest'), { code: 2, err: /^error FST_ZD_CLI_USAGE: --pg-version latest: expected a PostgreSQL major version/ })
+  t.match(await cli('lint-migrations', 'x.sql', '--transaction', 'each'), { code: 2, err: /^error FST_ZD_CLI_USAGE: --transaction each: expected per-file \(the tool wraps each file in a transaction\) or none/ })
+  t.match(await cli('lint-migrations', join(corpus, 'unsafe', 'backfill_implicit_transaction.sql'), '--assume-lock-timeout'), { code: 1, out: /backfill-in-transaction/ }, 'per-file by default')
+  t.match(await cli('lint-migrations', join(corpus, 'unsafe', 'backfill_implicit_transaction.sql'), '--assume-lock-timeout', '--transaction', 'none'), { code: 0, out: 'no findings' }, '--transaction none: no transaction to hold the lock')
   t.match(await cli('lint-migrations', 'x.sql', '--since'), { code: 2, err: /^error FST_ZD_CLI_USAGE: --since needs a value: expected --since <value>/ })
 })
 
@@ -197,4 +194,24 @@ t.test('labelled snippets in others\' style: every unsafe one caught, no safe on
       else t.same(rules, [], `safe/${name} not flagged`)
     }
   }
+})
+
+t.test('docs/migrations.md lists every lint-migrations option, and the usage text names each', async (t) => {
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'migrations.md'), 'utf8')
+  const table = doc.slice(doc.indexOf('## A linter that knows expand from contract'), doc.indexOf('Built on the real PostgreSQL parser'))
+  const documented = [...table.matchAll(/^\| `(--[a-z-]+)/gm)].map((m) => m[1])
+  t.same([...documented].sort(), Object.keys(FLAGS['lint-migrations']).sort())
+  const usage = (await cli('--help')).out
+  for (const flag of documented) t.match(usage, new RegExp(`\\s${flag}\\b`), `${flag} in the usage text`)
+})
+
+t.test('a rename kept by a view of the old name: only over the renamed table, in the rename\'s transaction', async (t) => {
+  const rules = async (sql: string, options = {}): Promise<string[]> => (await lintSource(sql, 'm.sql', parser, { assumeLockTimeout: true, ...options })).map((f) => f.rule)
+  const rename = 'ALTER TABLE users RENAME TO accounts;'
+  t.same(await rules(`${rename} CREATE VIEW other AS SELECT 1; CREATE VIEW users AS SELECT * FROM accounts;`), [], 'another view first, then the one that keeps the name')
+  t.same(await rules(`${rename} CREATE VIEW users AS SELECT id FROM accounts WHERE active;`), [], 'a one-table view with a filter is updatable')
+  t.same(await rules(`${rename} CREATE VIEW users AS SELECT * FROM accounts JOIN plans USING (plan_id);`), ['rename-table'], 'a join is not updatable')
+  t.same(await rules(`${rename} CREATE VIEW users AS SELECT * FROM (SELECT * FROM accounts) a;`), ['rename-table'], 'a subquery')
+  t.same(await rules(`BEGIN; ${rename} ROLLBACK; CREATE VIEW users AS SELECT * FROM accounts;`), ['rename-table'], 'the view after the transaction ended')
+  t.same(await rules(`${rename} CREATE VIEW users AS SELECT * FROM accounts;`, { transaction: 'none' }), ['rename-table'], 'a tool without a transaction: the running code fails in between')
 })

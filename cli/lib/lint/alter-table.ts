@@ -1,5 +1,5 @@
 import type { FileAnalysis } from './analyze'
-import { columnType, relationName, rewritesTable, type Node } from './schema'
+import { columnType, columnWrites, relationName, rewritesTable, type Node } from './schema'
 
 // The verdict for each ALTER TABLE subcommand on a table in use (PostgreSQL's ALTER TABLE notes and
 // its lock table). Subcommands on a table created in this release are safe: no rows, no old code.
@@ -42,12 +42,14 @@ export function alterTable (stmt: Node, file: FileAnalysis): void {
         const column = cmd.def.ColumnDef
         addColumn(column, flag, file.options.pgVersion)
         model.setType(table, column.colname, columnType(column.typeName))
+        model.setWrites(table, column.colname, columnWrites(column, true))
         for (const { Constraint: c } of column.constraints ?? []) if (c.contype === 'CONSTR_CHECK') model.addCheck(table, c.conname, c.raw_expr, true)
         break
       }
       case 'AT_DropColumn':
         flag('drop-column')
         model.setType(table, cmd.name, undefined)
+        model.setWrites(table, cmd.name, undefined)
         break
       case 'AT_AlterColumnType': {
         const to = columnType(cmd.def.ColumnDef.typeName)
@@ -57,12 +59,30 @@ export function alterTable (stmt: Node, file: FileAnalysis): void {
         model.setType(table, cmd.name, to)
         break
       }
-      case 'AT_SetNotNull':
+      case 'AT_SetNotNull': {
         if (file.options.pgVersion < 12 || !model.hasValidNotNullCheck(table, cmd.name)) flag('set-not-null')
+        const writes = model.writes(table, cmd.name)
+        if (writes?.isNew === true && !writes.defaulted) flag('set-not-null-new-column')
+        model.updateWrites(table, cmd.name, { notNull: true })
         break
+      }
       case 'AT_DropNotNull':
         flag('drop-not-null')
+        model.updateWrites(table, cmd.name, { notNull: false })
         break
+      case 'AT_ColumnDefault':
+        if (cmd.def === undefined && model.writes(table, cmd.name)?.notNull === true) flag('drop-default')
+        model.updateWrites(table, cmd.name, { defaulted: cmd.def !== undefined })
+        break
+      // An identity column is NOT NULL: without the identity, nothing fills it for the old code's INSERTs.
+      case 'AT_DropIdentity':
+        flag('drop-default')
+        break
+      case 'AT_AttachPartition': {
+        const partition = relationName(cmd.def.PartitionCmd.name)
+        if (!model.isNew(partition) && !model.hasValidCheck(partition)) flag('attach-partition-scan')
+        break
+      }
       case 'AT_SetExpression':
         flag('generated-column')
         break

@@ -1,4 +1,7 @@
+// One file's walk through its statements: every statement kind's verdict in one switch, so that a
+// reader finds each in one place (hence its length); ALTER TABLE's subcommands in alter-table.ts.
 import { alterTable } from './alter-table'
+import { keptByView } from './patterns'
 import type { RuleName } from './rules'
 import { relationName, type Node, type SchemaModel } from './schema'
 
@@ -9,6 +12,8 @@ export interface LintOptions {
   assumeLockTimeout: boolean
   /** The table a contract migration writes to raise the compatibility floor. */
   floorTable: string
+  /** Whether the migration tool wraps each file without its own BEGIN in a transaction. */
+  transaction: 'per-file' | 'none'
 }
 
 export interface StatementFinding { rule: RuleName, offset: number }
@@ -20,7 +25,7 @@ const RELATIONS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJ
 // LOCK TABLE modes from SHARE (5) up block the running code's writes; ACCESS EXCLUSIVE (8) its reads.
 const SHARE_LOCK = 5
 
-const hasOption = (options: Node[] | undefined, name: string): boolean => (options ?? []).some((o) => o.DefElem?.defname === name)
+export const hasOption = (options: Node[] | undefined, name: string): boolean => (options ?? []).some((o) => o.DefElem?.defname === name)
 
 /**
  * A file that controls its own transactions, or holds a statement that must not run inside one
@@ -60,12 +65,15 @@ export class FileAnalysis {
   #beganAt = 0
   #offset = 0
   #findings: StatementFinding[] = []
+  readonly #statements: Node[]
+  #index = -1
 
   constructor (model: SchemaModel, options: LintOptions, statements: Node[]) {
     this.model = model
     this.options = options
     this.#sessionTimeout = options.assumeLockTimeout
-    this.#implicitTransaction = !statements.some(runsOutsideImplicitTransaction)
+    this.#implicitTransaction = options.transaction === 'per-file' && !statements.some(runsOutsideImplicitTransaction)
+    this.#statements = statements
   }
 
   flag (rule: RuleName): void { this.#findings.push({ rule, offset: this.#offset }) }
@@ -80,6 +88,7 @@ export class FileAnalysis {
   analyze (stmt: Node, offset: number): StatementFinding[] {
     this.#offset = offset
     this.#findings = []
+    this.#index++
     const [kind] = Object.keys(stmt)
     this.#statement(kind, stmt[kind])
     return this.#findings
@@ -200,7 +209,9 @@ export class FileAnalysis {
         this.model.renameColumn(table, node.subname, node.newname)
         return this.flag('rename-column')
       }
-      this.model.renameTable(table, relationName({ ...node.relation, relname: node.newname }))
+      const renamed = relationName({ ...node.relation, relname: node.newname })
+      this.model.renameTable(table, renamed)
+      if (type === 'OBJECT_TABLE' && (this.inTransaction || this.#implicitTransaction) && keptByView(this.#statements.slice(this.#index + 1), table, renamed)) return
       return this.flag(type === 'OBJECT_TABLE' ? 'rename-table' : 'rename-object')
     }
     if (USED_BY_NAME.has(type)) return this.flag('rename-object')

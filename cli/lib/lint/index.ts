@@ -1,25 +1,23 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { NoMigrationsError, SqlSyntaxError, UnreadableError } from '../errors'
 import { FileAnalysis, type LintOptions } from './analyze'
 import { CONTRACT_ONLY, RULES, type RuleName } from './rules'
 import { SchemaModel, type Node } from './schema'
-import { SourceText, decodeMigration } from './source'
+import { assertTables, readSchemaDump } from './schema-dump'
+import { SourceText, decodeMigration, leading, readBytes, statementTexts, type ParsedStatement, type StatementText } from './source'
 
 export type { LintOptions } from './analyze'
 
 export interface Finding { file: string, line: number, column: number, rule: RuleName, message: string, alternative: string }
 
-export interface Parser { parse: (sql: string) => Promise<{ stmts?: Array<{ stmt: Node, stmt_location?: number, stmt_len?: number }> }> }
+export interface Parser { parse: (sql: string) => Promise<{ stmts?: Array<ParsedStatement<Node>> }> }
 
 /** PostgreSQL 17: the grammar of the parser (libpg-query 17) and a current major. */
 export const DEFAULT_PG_VERSION = 17
 
 const CONTRACT_MARK = /--\s*zero-downtime:\s*contract\b/i
 const IGNORE = /--\s*zero-downtime-ignore\s+([a-z-]+(?:\s*,\s*[a-z-]+)*)\s*(?::\s*(\S.*))?$/gim
-const LEADING = /^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/)*/
-// The pattern also matches the empty string: there is always a match.
-const leading = (text: string): number => (LEADING.exec(text) as RegExpExecArray)[0].length
 
 /** Loaded on first use: `check` does not pay for the parser. */
 export function loadParser (): Parser {
@@ -30,17 +28,14 @@ export function resolveLintOptions (options: Partial<LintOptions> = {}): LintOpt
   return {
     pgVersion: options.pgVersion ?? DEFAULT_PG_VERSION,
     assumeLockTimeout: options.assumeLockTimeout ?? false,
-    floorTable: options.floorTable ?? 'zero_downtime_compatibility'
+    floorTable: options.floorTable ?? 'zero_downtime_compatibility',
+    transaction: options.transaction ?? 'per-file'
   }
 }
 
-/**
- * Lints one migration. `model` carries the schema from the migrations before it (lintFiles passes
- * one along the directory); alone, the file is its own release.
- */
-export async function lintSource (text: string, file: string, parser: Parser, options: Partial<LintOptions> = {}, model = new SchemaModel()): Promise<Finding[]> {
+/** A migration's statements with their texts; a syntax error is bad input, with where it is. */
+export async function parseMigration (text: string, file: string, parser: Parser): Promise<{ source: SourceText, statements: Array<StatementText<Node>> }> {
   const source = new SourceText(text)
-  const resolved = resolveLintOptions(options)
   let parsed
   try {
     // Nothing but comments and blanks: nothing to parse (the parser calls that an error).
@@ -51,15 +46,21 @@ export async function lintSource (text: string, file: string, parser: Parser, op
     const where = details === undefined ? '' : (({ line, column }) => `:${line}:${column}`)(source.at(source.fromCharacter(details.cursorPosition)))
     throw new SqlSyntaxError(`${file}${where}`, details?.message ?? (error as Error).message)
   }
-  const statements = parsed.stmts ?? []
+  return { source, statements: statementTexts(source, parsed.stmts ?? []) }
+}
+
+/**
+ * Lints one migration. `model` carries the schema from the migrations before it (lintFiles passes
+ * one along the directory); alone, the file is its own release.
+ */
+export async function lintSource (text: string, file: string, parser: Parser, options: Partial<LintOptions> = {}, model = new SchemaModel()): Promise<Finding[]> {
+  const { source, statements } = await parseMigration(text, file, parser)
+  const resolved = resolveLintOptions(options)
   const contract = CONTRACT_MARK.test(text)
   const analysis = new FileAnalysis(model, resolved, statements.map((s) => s.stmt))
   const findings: Finding[] = []
   const add = (rule: RuleName, charIndex: number): void => { findings.push({ file, ...source.at(charIndex), rule, ...RULES[rule] }) }
-  for (const { stmt, stmt_location: location = 0, stmt_len: length } of statements) {
-    const begin = source.char(location)
-    const statementText = text.slice(begin, length === undefined ? undefined : source.char(location + length))
-    const start = begin + leading(statementText)
+  for (const { stmt, text: statementText, start } of statements) {
     const ignored = new Map<string, string | undefined>()
     for (const [, rules, reason] of statementText.matchAll(IGNORE)) for (const rule of rules.split(/\s*,\s*/)) ignored.set(rule, reason)
     for (const reason of ignored.values()) if (reason === undefined) add('ignore-without-reason', start)
@@ -71,6 +72,11 @@ export async function lintSource (text: string, file: string, parser: Parser, op
   }
   if (contract && !analysis.raisesFloor) add('contract-without-floor', 0)
   return findings
+}
+
+/** A migration file's text (UTF-8, checked). */
+export function readMigration (file: string): string {
+  return decodeMigration(readBytes(file), file)
 }
 
 const isMigration = (name: string): boolean => name.toLowerCase().endsWith('.sql')
@@ -98,22 +104,21 @@ export function migrationFiles (paths: string[]): string[] {
  * migration of this release) only feed the model; tables created from `since` on are new for the
  * whole release. Without `since`, each file is its own release.
  */
-export async function lintFiles (paths: string[], options: Partial<LintOptions> & { since?: string, parser?: Parser } = {}): Promise<Finding[]> {
+export async function lintFiles (paths: string[], options: Partial<LintOptions> & { since?: string, parser?: Parser, schema?: string } = {}): Promise<Finding[]> {
   const parser = options.parser ?? loadParser()
   const model = new SchemaModel()
+  if (options.schema !== undefined) {
+    // The dump is the schema before the first file: its own findings are not the migrations'.
+    await lintSource(readSchemaDump(options.schema), options.schema, parser, options, model)
+    assertTables(model, options.schema)
+  }
   const findings: Finding[] = []
   let inRelease = false
   for (const file of migrationFiles(paths)) {
     const reached = options.since !== undefined && file.split(/[\\/]/).pop()! >= options.since
     if (!(reached && inRelease)) model.release()
     inRelease = reached
-    let bytes
-    try {
-      bytes = readFileSync(file)
-    } catch (error) {
-      throw new UnreadableError(file, (error as Error).message)
-    }
-    const found = await lintSource(decodeMigration(bytes, file), file, parser, options, model)
+    const found = await lintSource(readMigration(file), file, parser, options, model)
     if (options.since === undefined || reached) findings.push(...found)
   }
   return findings

@@ -17,6 +17,9 @@ export const RULES = {
   'rename-object': { message: 'renames (or moves to another schema) a schema, view, type, enum value, function or sequence that the running code uses by name', alternative: 'create the new one beside the old, switch the code, then drop the old one in a contract migration' },
   truncate: { message: 'deletes every row of a table the running code uses, under an ACCESS EXCLUSIVE lock', alternative: 'delete in batches from a job, or only in a contract migration once no code reads the data' },
   'not-null-without-default': { message: 'adds a NOT NULL column without a default: inserts from the running code fail', alternative: 'add it nullable (or with a default), backfill, then add NOT NULL in a later release' },
+  'drop-default': { message: 'drops the default of a NOT NULL column (DROP DEFAULT, DROP IDENTITY): the running (old) code\'s INSERTs that leave the column out fail', alternative: 'keep the default until no running code inserts without the column, then drop it in a contract migration' },
+  'set-not-null-new-column': { message: 'SET NOT NULL on a column added in this release without a default: the running (old) code\'s INSERTs do not write it, and fail', alternative: 'give the column a default first, or add NOT NULL in a later release, once every running instance writes the column' },
+  'attach-partition-scan': { message: 'ATTACH PARTITION scans the partition under an ACCESS EXCLUSIVE lock to check every row against the bounds, unless a validated CHECK on it implies them', alternative: 'ADD CONSTRAINT ... CHECK (<the bounds>) NOT VALID on the partition, VALIDATE CONSTRAINT (a weaker lock), then ATTACH PARTITION' },
   'set-not-null': { message: 'SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock', alternative: 'ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL (PostgreSQL 12+ uses the check)' },
   'change-column-type': { message: `changing a column's type ${REWRITE} (unless the change is binary coercible, which the linter decides only when it knows the current type), and the running code expects the old type`, alternative: 'add a column of the new type, write to both, backfill, switch reads, drop the old one in a contract migration' },
   'volatile-default': { message: `adds a column whose default is volatile (random(), gen_random_uuid(), clock_timestamp(), nextval() of a serial, a user function): this ${REWRITE}`, alternative: 'add the column without a default, set the default in a second statement (new rows only), and backfill in batches' },
@@ -50,4 +53,4 @@ export const RULES = {
 export type RuleName = keyof typeof RULES
 
 /** Rules for destructive steps: allowed only in a migration marked as contract. */
-export const CONTRACT_ONLY = new Set<RuleName>(['drop-column', 'drop-table', 'drop-object', 'drop-not-null'])
+export const CONTRACT_ONLY = new Set<RuleName>(['drop-column', 'drop-table', 'drop-object', 'drop-not-null', 'drop-default'])

@@ -1,11 +1,34 @@
-// What the linter knows about the schema, read from the migrations in order: each table's columns
-// and their types, the NOT NULL checks validated on them, and which tables are new in this release.
+// What the linter knows about the schema, read from the migrations in order: each table's columns,
+// their types, whether they are NOT NULL or have a default (and were added in this release), the
+// NOT NULL checks validated on them, any validated CHECK, and which tables are new in this release.
 
 export type Node = Record<string, any>
 
 export interface ColumnType { name: string, mods: number[], array: boolean }
 
-interface Table { columns: Map<string, ColumnType>, notNullChecks: Map<string, { column: string, valid: boolean }>, isNew: boolean }
+/** What the running code's INSERTs depend on: a NOT NULL column they leave out needs its default. */
+export interface ColumnWrites { notNull: boolean, defaulted: boolean, /** added in this release: the running code does not write it */ isNew: boolean }
+
+interface Table {
+  columns: Map<string, ColumnType>
+  writes: Map<string, ColumnWrites>
+  notNullChecks: Map<string, { column: string, valid: boolean }>
+  /** CHECK constraints by name, and whether each is validated (ATTACH PARTITION can use them). */
+  checks: Map<string, boolean>
+  isNew: boolean
+}
+
+const emptyTable = (isNew: boolean): Table => ({ columns: new Map(), writes: new Map(), notNullChecks: new Map(), checks: new Map(), isNew })
+
+/** Whether a column definition says NOT NULL (or PRIMARY KEY), and whether it has a default. */
+export function columnWrites (column: Node, isNew: boolean): ColumnWrites {
+  const types: string[] = (column.constraints ?? []).map((c: Node) => c.Constraint.contype)
+  return {
+    notNull: types.some((type) => type === 'CONSTR_NOTNULL' || type === 'CONSTR_PRIMARY'),
+    defaulted: types.some((type) => ['CONSTR_DEFAULT', 'CONSTR_IDENTITY', 'CONSTR_GENERATED'].includes(type)) || /serial/.test(columnType(column.typeName).name),
+    isNew
+  }
+}
 
 /** The parser already names built-in types canonically (pg_catalog.int4, varchar, numeric, bpchar). */
 export function columnType (typeName: Node): ColumnType {
@@ -26,15 +49,22 @@ export class SchemaModel {
   readonly #tables = new Map<string, Table>()
 
   createTable (name: string, columns: Node[], isNew: boolean): void {
-    const table: Table = { columns: new Map(), notNullChecks: new Map(), isNew }
+    const table = emptyTable(isNew)
     for (const element of columns) {
       const column = element.ColumnDef
-      if (column?.typeName !== undefined) table.columns.set(column.colname, columnType(column.typeName))
+      if (column?.typeName === undefined) continue
+      table.columns.set(column.colname, columnType(column.typeName))
+      table.writes.set(column.colname, columnWrites(column, false))
     }
     this.#tables.set(name, table)
+    for (const { Constraint: constraint } of columns) {
+      if (constraint?.contype === 'CONSTR_CHECK') this.addCheck(name, constraint.conname, constraint.raw_expr, constraint.skip_validation !== true)
+    }
   }
 
   dropTable (name: string): void { this.#tables.delete(name) }
+
+  tableCount (): number { return this.#tables.size }
 
   renameTable (from: string, to: string): void {
     const table = this.#tables.get(from)
@@ -53,14 +83,32 @@ export class SchemaModel {
     else this.#table(table).columns.set(column, type)
   }
 
+  /** What is known of a column's NOT NULL and default; undefined for a column the migrations never defined. */
+  writes (table: string, column: string): ColumnWrites | undefined { return this.#tables.get(table)?.writes.get(column) }
+
+  setWrites (table: string, column: string, writes: ColumnWrites | undefined): void {
+    if (writes === undefined) this.#tables.get(table)?.writes.delete(column)
+    else this.#table(table).writes.set(column, writes)
+  }
+
+  /** Records SET/DROP NOT NULL and SET/DROP DEFAULT on a column whose definition is known. */
+  updateWrites (table: string, column: string, change: Partial<ColumnWrites>): void {
+    const known = this.writes(table, column)
+    if (known !== undefined) Object.assign(known, change)
+  }
+
   renameColumn (table: string, from: string, to: string): void {
     const type = this.type(table, from)
+    const writes = this.writes(table, from)
     this.setType(table, from, undefined)
     this.setType(table, to, type)
+    this.setWrites(table, from, undefined)
+    this.setWrites(table, to, writes)
   }
 
   /** `CHECK (column IS NOT NULL)`, which lets PostgreSQL 12+ SET NOT NULL without a scan once valid. */
   addCheck (table: string, name: string | undefined, expression: Node | undefined, valid: boolean): void {
+    this.#table(table).checks.set(name ?? `${table}_check_${this.#table(table).checks.size}`, valid)
     const test = expression?.NullTest
     const column = test?.nulltesttype === 'IS_NOT_NULL' ? test.arg?.ColumnRef?.fields?.[0]?.String?.sval : undefined
     if (column === undefined) return
@@ -70,9 +118,17 @@ export class SchemaModel {
   validate (table: string, name: string): void {
     const check = this.#tables.get(table)?.notNullChecks.get(name)
     if (check !== undefined) check.valid = true
+    const checks = this.#tables.get(table)?.checks
+    if (checks?.has(name) === true) checks.set(name, true)
   }
 
-  dropConstraint (table: string, name: string): void { this.#tables.get(table)?.notNullChecks.delete(name) }
+  dropConstraint (table: string, name: string): void {
+    this.#tables.get(table)?.notNullChecks.delete(name)
+    this.#tables.get(table)?.checks.delete(name)
+  }
+
+  /** A validated CHECK on the table: ATTACH PARTITION skips its scan when one implies the bounds. */
+  hasValidCheck (table: string): boolean { return [...this.#tables.get(table)?.checks.values() ?? []].includes(true) }
 
   hasValidNotNullCheck (table: string, column: string): boolean {
     for (const check of this.#tables.get(table)?.notNullChecks.values() ?? []) if (check.column === column && check.valid) return true
@@ -83,14 +139,19 @@ export class SchemaModel {
   #table (name: string): Table {
     let table = this.#tables.get(name)
     if (table === undefined) {
-      table = { columns: new Map(), notNullChecks: new Map(), isNew: false }
+      table = emptyTable(false)
       this.#tables.set(name, table)
     }
     return table
   }
 
   /** Tables created so far stop being new at a release boundary. */
-  release (): void { for (const table of this.#tables.values()) table.isNew = false }
+  release (): void {
+    for (const table of this.#tables.values()) {
+      table.isNew = false
+      for (const writes of table.writes.values()) writes.isNew = false
+    }
+  }
 }
 
 /** Type changes that PostgreSQL makes without rewriting the table (binary coercible, wider limits). */

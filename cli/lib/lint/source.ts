@@ -1,4 +1,33 @@
-import { EncodingError } from '../errors'
+import { readFileSync } from 'node:fs'
+import { EncodingError, UnreadableError } from '../errors'
+
+const LEADING = /^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/)*/
+/** The length of the blanks and comments a text starts with (the pattern also matches ''). */
+export const leading = (text: string): number => (LEADING.exec(text) as RegExpExecArray)[0].length
+
+/** A file's bytes; a file that cannot be read is bad input, named. */
+export function readBytes (file: string): Buffer {
+  try {
+    return readFileSync(file)
+  } catch (error) {
+    throw new UnreadableError(file, (error as Error).message)
+  }
+}
+
+export interface ParsedStatement<T> { stmt: T, stmt_location?: number, stmt_len?: number }
+export interface StatementText<T> { stmt: T, text: string, start: number }
+
+/**
+ * Each statement the parser found, with its text (comments before it included) and the UTF-16
+ * index where its first token starts.
+ */
+export function statementTexts<T> (source: SourceText, statements: Array<ParsedStatement<T>>): Array<StatementText<T>> {
+  return statements.map(({ stmt, stmt_location: location = 0, stmt_len: length }) => {
+    const begin = source.char(location)
+    const text = source.text.slice(begin, length === undefined ? undefined : source.char(location + length))
+    return { stmt, text, start: begin + leading(text) }
+  })
+}
 
 /**
  * A migration's text, and the maps from the parser's offsets (bytes) and the error cursor
