@@ -4,7 +4,7 @@
 // BENCH_PIN=1 (Linux): the servers on the last CPU, this process (autocannon) on the others. Off by
 // default: pinned, a server's GC and compiler threads share its one core; unpinned is how a service runs.
 import { spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { BENCHMARKS, summarize, writeDoc } from './doc.mjs'
 
@@ -33,6 +33,8 @@ const environment = {
   }
 }
 
+// A fresh clone has no results yet.
+mkdirSync(new URL('../docs/benchmarks/', here), { recursive: true })
 for (const name of names.length > 0 ? names : BENCHMARKS) {
   const benchmark = await import(`./${name}.mjs`)
   process.stderr.write(`== ${name}: ${benchmark.description}\n`)

@@ -40,7 +40,8 @@ function positive (name: keyof typeof LOCK_RETRY_DEFAULTS, value: unknown, integ
   return value
 }
 
-const rowsOf = (result: unknown): Array<Record<string, unknown>> => Array.isArray(result) ? result : ((result as { rows?: Array<Record<string, unknown>> })?.rows ?? [])
+// node-postgres resolves { rows }; PGlite-style sessions and Knex's raw resolve the rows themselves.
+const rowsOf = (result: unknown): Array<Record<string, unknown>> => Array.isArray(result) ? result : (result as { rows: Array<Record<string, unknown>> }).rows
 
 /** What holds the locks `pid` waits for, read from another session. */
 async function blockersOf (monitor: LockRetrySession, pid: number): Promise<Blocker[]> {

@@ -212,6 +212,7 @@ t.test('a rename kept by a view of the old name: only over the renamed table, in
   t.same(await rules(`${rename} CREATE VIEW users AS SELECT id FROM accounts WHERE active;`), [], 'a one-table view with a filter is updatable')
   t.same(await rules(`${rename} CREATE VIEW users AS SELECT * FROM accounts JOIN plans USING (plan_id);`), ['rename-table'], 'a join is not updatable')
   t.same(await rules(`${rename} CREATE VIEW users AS SELECT * FROM (SELECT * FROM accounts) a;`), ['rename-table'], 'a subquery')
+  t.same(await rules(`${rename} CREATE VIEW users AS VALUES (1);`), ['rename-table'], 'no table at all')
   t.same(await rules(`BEGIN; ${rename} ROLLBACK; CREATE VIEW users AS SELECT * FROM accounts;`), ['rename-table'], 'the view after the transaction ended')
   t.same(await rules(`${rename} CREATE VIEW users AS SELECT * FROM accounts;`, { transaction: 'none' }), ['rename-table'], 'a tool without a transaction: the running code fails in between')
 })

@@ -88,6 +88,9 @@ t.test('without a monitor session: retried all the same, the blocker unnamed; ot
   await t.rejects(withLockRetries(migrator, async (db) => { calls++; await db.query('ALTER TABLE orders ADD COLUMN id int') }), { code: '42701' })
   t.equal(calls, 1, 'not retried')
   t.equal((await migrator.query('SELECT 1 AS ok')).rows[0].ok, 1, 'the session is usable: the failed transaction was rolled back')
+  // A session that resolves the rows themselves (as PGlite's adapter or Knex's raw may).
+  const rowsOnly: LockRetrySession = { query: async (sql) => (await migrator.query(sql)).rows }
+  t.equal(await withLockRetries(rowsOnly, async () => 'done', { monitor: rowsOnly }), 'done', 'rows given as an array')
   const aborted = new AbortController()
   aborted.abort()
   await t.rejects(withLockRetries(migrator, async () => {}, { signal: aborted.signal }), { name: 'AbortError' })

@@ -14,7 +14,7 @@ export function keptByView (following: Node[], from: string, to: string): boolea
     if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK') return false
     const view = stmt.ViewStmt
     if (view === undefined || relationName(view.view) !== from) continue
-    const sources: Node[] = view.query?.SelectStmt?.fromClause ?? []
+    const sources: Node[] = view.query.SelectStmt?.fromClause ?? []
     return sources.length === 1 && sources[0].RangeVar !== undefined && relationName(sources[0].RangeVar) === to
   }
   return false

@@ -37,7 +37,7 @@ export function traceText (report: TraceReport): string[] {
         continue
       }
       const took = s.took.length === 0 ? 'no new lock' : `took ${locks(s.took)}`
-      lines.push(`${head}\n      ${(s.milliseconds ?? 0).toFixed(1)} ms; ${took}${s.rewritten.length === 0 ? '' : `; rewrote ${s.rewritten.join(', ')}`}`)
+      lines.push(`${head}\n      ${Number(s.milliseconds).toFixed(1)} ms; ${took}${s.rewritten.length === 0 ? '' : `; rewrote ${s.rewritten.join(', ')}`}`)
     }
     const last = statements.findLast((s) => s.notRun === undefined)
     if (last !== undefined && last.held.length > 0) lines.push(`  held until the file's transaction ends: ${locks(last.held)}`)

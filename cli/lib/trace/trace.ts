@@ -4,7 +4,7 @@ import { DatabaseError, TraceFailedError } from '../errors'
 import { parseMigration, readMigration, type Parser } from '../lint'
 import { leading } from '../lint/source'
 import { catalogQuery, type TraceDatabase } from './database'
-import { modeName, notRunReason, standIn } from './statements'
+import { MODES, modeName, notRunReason, standIn } from './statements'
 
 export interface TracedLock { relation: string, mode: string, /** made by the migration itself */ created: boolean }
 export interface TracedStatement {
@@ -28,6 +28,9 @@ export interface TraceOptions { parser: Parser, since?: string, lockTimeout?: nu
 
 interface Relation { name: string, filenode: string }
 interface HeldLock { key: string, lock: TracedLock }
+/** What was there before the release: by oid (a renamed table stays itself) and by name (an index rebuilt under a new oid). */
+interface Existing { oids: Set<string>, names: Set<string> }
+const existed = (existing: Existing, oid: string, relation: Relation): boolean => existing.oids.has(oid) || existing.names.has(relation.name)
 
 // Every relation outside the system schemas, by oid: names for the locks, filenodes for rewrites.
 const RELATIONS = `SELECT c.oid::int8::text AS oid, c.relfilenode::int8::text AS filenode,
@@ -42,14 +45,32 @@ async function relations (db: TraceDatabase): Promise<Map<string, Relation>> {
 }
 
 /** The relation locks the session holds, named (system catalogs left out). */
-async function heldLocks (db: TraceDatabase, before: Map<string, Relation>, after: Map<string, Relation>, initial: Map<string, Relation>): Promise<HeldLock[]> {
+async function heldLocks (db: TraceDatabase, before: Map<string, Relation>, after: Map<string, Relation>, existing: Existing): Promise<HeldLock[]> {
   const held: HeldLock[] = []
   for (const row of await catalogQuery(db, LOCKS)) {
     const oid = String(row.oid)
     const relation = after.get(oid) ?? before.get(oid)
-    if (relation !== undefined) held.push({ key: `${oid} ${String(row.mode)}`, lock: { relation: relation.name, mode: modeName(String(row.mode)), created: !initial.has(oid) } })
+    if (relation !== undefined) held.push({ key: `${oid} ${String(row.mode)}`, lock: { relation: relation.name, mode: modeName(String(row.mode)), created: !existed(existing, oid, relation) } })
   }
-  return held
+  // pg_locks has no order: by relation, then strongest first.
+  return held.sort((a, b) => a.lock.relation.localeCompare(b.lock.relation) || MODES.indexOf(b.lock.mode) - MODES.indexOf(a.lock.mode))
+}
+
+/**
+ * The relations of before the release that a statement rewrote: a new relfilenode, or (an index
+ * PostgreSQL rebuilt, as ALTER COLUMN TYPE does) a new relation of the same name. Views and
+ * partitioned tables have no storage (relfilenode 0): nothing to rewrite.
+ */
+function rewrites (before: Map<string, Relation>, after: Map<string, Relation>, existing: Existing): string[] {
+  const names = new Map([...after.entries()].map(([oid, relation]) => [relation.name, oid]))
+  const rewritten = new Set<string>()
+  for (const [oid, relation] of before) {
+    if (relation.filenode === '0' || !existed(existing, oid, relation)) continue
+    const now = after.get(oid)
+    const rebuilt = now === undefined && names.has(relation.name)
+    if (rebuilt || (now !== undefined && now.filenode !== relation.filenode)) rewritten.add(relation.name)
+  }
+  return [...rewritten].sort()
 }
 
 const oneLine = (text: string): string => { const line = text.replace(/\s+/g, ' ').trim(); return line.length > 120 ? `${line.slice(0, 119)}…` : line }
@@ -87,12 +108,13 @@ async function traceOne (db: TraceDatabase, earlier: string[], file: string, opt
     await run(db, `SET LOCAL statement_timeout = ${options.statementTimeout ?? 60_000}`, file)
     // What the database held before the release: anything else is new in it.
     const initial = await relations(db)
+    const existing = { oids: new Set(initial.keys()), names: new Set([...initial.values()].map((relation) => relation.name)) }
     for (const previous of earlier) await replay(db, previous, file, options.parser)
     const replayed = await relations(db)
     const { source, statements } = await parseMigration(readMigration(file), file, options.parser)
     const traced: TracedStatement[] = []
     // What the replayed files locked stays locked: a baseline, not this file's.
-    let heldBefore = new Set((await heldLocks(db, replayed, replayed, initial)).map(({ key }) => key))
+    let heldBefore = new Set((await heldLocks(db, replayed, replayed, existing)).map(({ key }) => key))
     for (const { stmt, text, start } of statements) {
       const { line, column } = source.at(start)
       const where = `${file}:${line}:${column}`
@@ -107,20 +129,16 @@ async function traceOne (db: TraceDatabase, earlier: string[], file: string, opt
         entry.standIn = oneLine(sql.slice(leading(sql)))
         await run(db, sql, `${where} (the stand-in ${entry.standIn})`)
         // The stand-in's locks are not the statement's: counted as held before what follows.
-        for (const { key } of await heldLocks(db, before, await relations(db), initial)) heldBefore.add(key)
+        for (const { key } of await heldLocks(db, before, await relations(db), existing)) heldBefore.add(key)
         continue
       }
       entry.milliseconds = await run(db, text, where)
       const after = await relations(db)
-      const held = await heldLocks(db, before, after, initial)
+      const held = await heldLocks(db, before, after, existing)
       entry.held = held.map(({ lock }) => lock)
       entry.took = held.filter(({ key }) => !heldBefore.has(key)).map(({ lock }) => lock)
       heldBefore = new Set(held.map(({ key }) => key))
-      for (const [oid, relation] of before) {
-        const now = after.get(oid)
-        // Views and partitioned tables have no storage (relfilenode 0): nothing to rewrite.
-        if (initial.has(oid) && now !== undefined && now.filenode !== relation.filenode && relation.filenode !== '0') entry.rewritten.push(relation.name)
-      }
+      entry.rewritten = rewrites(before, after, existing)
     }
     return { file, statements: traced }
   } finally {
