@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { redact } from 'fastify-zero-downtime/messages'
+import { describe, knownOptions, redact, shownKey } from 'fastify-zero-downtime/messages'
 import { LockRetriesError, LockRetryOptionError } from './errors'
 
 // A migration step that needs a strong lock must not queue behind a long query: while it waits,
@@ -31,6 +31,7 @@ export interface LockRetryOptions {
 export const LOCK_RETRY_DEFAULTS = { lockTimeout: 2000, attempts: 5, delay: 1000, maxDelay: 30_000 }
 
 const LOCK_NOT_AVAILABLE = '55P03'
+const OPTION_NAMES = ['lockTimeout', 'attempts', 'delay', 'maxDelay', 'monitor', 'log', 'signal']
 
 function positive (name: keyof typeof LOCK_RETRY_DEFAULTS, value: unknown, integer = false): number {
   if (value === undefined) return LOCK_RETRY_DEFAULTS[name]
@@ -55,6 +56,14 @@ async function blockersOf (monitor: LockRetrySession, pid: number): Promise<Bloc
  * and tries again after an exponential pause. Any other error rolls back and is thrown at once.
  */
 export async function withLockRetries<T> (session: LockRetrySession, step: (session: LockRetrySession) => Promise<T>, options: LockRetryOptions = {}): Promise<T> {
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(key)) throw new LockRetryOptionError(`withLockRetries option "${shownKey(key, OPTION_NAMES)}"`, 'unknown', knownOptions(key, OPTION_NAMES))
+  }
+  for (const [name, value] of [['session', session], ['options.monitor', options.monitor ?? session]] as const) {
+    if (typeof value?.query !== 'function') throw new LockRetryOptionError(`withLockRetries ${name}`, describe(value), 'a session with query(sql): a pg Client or PoolClient, node-pg-migrate\'s pgm.db')
+  }
+  if (typeof step !== 'function') throw new LockRetryOptionError('withLockRetries step', describe(step), 'a function (session) => Promise')
+  if (options.log !== undefined && typeof options.log !== 'function') throw new LockRetryOptionError('withLockRetries option "log"', describe(options.log), 'a function (message, details) => void')
   const lockTimeout = positive('lockTimeout', options.lockTimeout)
   const attempts = positive('attempts', options.attempts, true)
   const delay = positive('delay', options.delay)

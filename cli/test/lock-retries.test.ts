@@ -106,6 +106,11 @@ t.test('bad options are coded errors naming the option and what is expected', as
   ] as const) {
     await t.rejects(withLockRetries(unused, async () => {}, options as never), { code: 'FST_ZD_CLI_LOCK_RETRY_OPTION', message: pattern })
   }
+  await t.rejects(withLockRetries(unused, async () => {}, { lockTimout: 100 } as never), { code: 'FST_ZD_CLI_LOCK_RETRY_OPTION', message: 'withLockRetries option "lockTimout" is unknown: expected one of the known options: lockTimeout, attempts, delay, maxDelay, monitor, log, signal (did you mean "lockTimeout"?)' })
+  await t.rejects(withLockRetries({} as never, async () => {}), { message: /^withLockRetries session is .*: expected a session with query\(sql\)/ })
+  await t.rejects(withLockRetries(unused, async () => {}, { monitor: 'postgres://x' as never }), { message: /^withLockRetries options\.monitor is .*: expected a session with query\(sql\)/ })
+  await t.rejects(withLockRetries(unused, 'ALTER TABLE x' as never), { message: /^withLockRetries step is .*: expected a function \(session\) => Promise$/ })
+  await t.rejects(withLockRetries(unused, async () => {}, { log: console as never }), { message: /^withLockRetries option "log" is .*: expected a function \(message, details\) => void$/ })
   t.same(LOCK_RETRY_DEFAULTS, { lockTimeout: 2000, attempts: 5, delay: 1000, maxDelay: 30000 })
 })
 
