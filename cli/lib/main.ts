@@ -111,10 +111,10 @@ async function lint (files: string[], flags: Map<string, string>, out: Output): 
   if (pgVersion !== undefined && !(Number.isInteger(pgVersion) && pgVersion >= 9 && pgVersion <= 99)) throw new UsageError(`--pg-version ${redact(String(flags.get('--pg-version')))}: expected a PostgreSQL major version such as ${DEFAULT_PG_VERSION}`)
   const transaction = flags.get('--transaction') ?? 'per-file'
   if (transaction !== 'per-file' && transaction !== 'none') throw new UsageError(`--transaction ${redact(transaction)}: expected per-file (the tool wraps each file in a transaction) or none`)
-  const since = flags.get('--since')
-  const findings = await lintFiles(files, { floorTable: flags.get('--floor-table'), pgVersion, assumeLockTimeout: flags.has('--assume-lock-timeout'), since, transaction, schema: flags.get('--schema') })
   const url = flags.get('--trace')
   if (url === undefined && flags.has('--allow-any-database')) throw new UsageError('--allow-any-database is for --trace: expected --trace <url> with it')
+  const since = flags.get('--since')
+  const findings = await lintFiles(files, { floorTable: flags.get('--floor-table'), pgVersion, assumeLockTimeout: flags.has('--assume-lock-timeout'), since, transaction, schema: flags.get('--schema') })
   // The URL is asked for by name, never taken from DATABASE_URL: tracing a database must be meant.
   const trace: TraceReport | undefined = url === undefined ? undefined : await traceMigrations(url, files, { since, allowAnyDatabase: flags.has('--allow-any-database') })
   if (format === 'json') {

@@ -15,9 +15,14 @@ export function looksScratch (name: string): boolean {
   return name.toLowerCase().split(/[^a-z]+/).some((word) => SCRATCH_WORDS.includes(word))
 }
 
-/** A session on `url` through node-postgres (loaded on first use: lint alone does not need it). */
+/** A session on `url` through node-postgres: an optional peer dependency, loaded on first use (lint alone does not need it). */
 export async function connect (url: string): Promise<TraceDatabase> {
-  const { Client } = require('pg') as typeof import('pg')
+  let Client: typeof import('pg').Client
+  try {
+    ({ Client } = require('pg') as typeof import('pg'))
+  } catch (error) {
+    throw new DatabaseError(`trace mode needs node-postgres, an optional peer dependency (${redact((error as Error).message.split('\n')[0])}): expected it installed beside the CLI (npm install --save-dev pg)`)
+  }
   let client
   try {
     client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: 'fastify-zero-downtime trace' })
