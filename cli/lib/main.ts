@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { ConfigError, ManifestError, UnreadableError, UsageError, isInputError } from './errors'
 import { knownOptions, redact, shownKey } from 'fastify-zero-downtime/messages'
 import { DEFAULT_PROPAGATION, checkDeployment, readConfig, readDeployments, type CheckerConfig, type Problem } from './k8s'
-import { DEFAULT_PG_VERSION, lintFiles } from './lint'
+import { DEFAULT_PG_VERSION, DEFAULT_SMALL_TABLE_ROWS, lintFiles, type Finding, type LowImpact } from './lint'
+import { readLiveSchema, type LiveSchema } from './lint/catalog'
 import { traceMigrations, traceText, type TraceReport } from './trace'
 
 const USAGE = `Usage:
@@ -28,6 +29,10 @@ const USAGE = `Usage:
                                 transaction (default per-file; see docs/migrations.md for each tool)
       --schema <file>           the schema before the first file, from pg_dump --schema-only:
                                 column types, NOT NULL, defaults and checks the files do not show
+      --database-url <url>      the same read from the database itself (default DATABASE_URL,
+                                unless --schema is given), read only, with each table's size
+      --small-table-rows <n>    with a database: a table with fewer rows makes a scan, rewrite or
+                                index build of low impact, reported but not failing (default ${DEFAULT_SMALL_TABLE_ROWS})
       --trace <url>             also run each file on this scratch database, in a transaction
                                 rolled back, and report each statement's locks, rewrites and time
       --allow-any-database      trace on a database whose name or sessions do not look scratch
@@ -39,15 +44,15 @@ type Output = (line: string) => void
 // Each command's flags: whether it takes a value.
 export const FLAGS: Record<string, Record<string, boolean>> = {
   check: { '--config': true, '--propagation': true },
-  'lint-migrations': { '--format': true, '--transaction': true, '--schema': true, '--pg-version': true, '--since': true, '--floor-table': true, '--assume-lock-timeout': false, '--trace': true, '--allow-any-database': false }
+  'lint-migrations': { '--format': true, '--transaction': true, '--schema': true, '--pg-version': true, '--since': true, '--floor-table': true, '--assume-lock-timeout': false, '--trace': true, '--allow-any-database': false, '--database-url': true, '--small-table-rows': true }
 }
 
 const COMMANDS = [...Object.keys(FLAGS), '--help', '--version']
 
-/** Runs the CLI; resolves with the exit code. */
-export async function main (argv: string[], out: Output, err: Output): Promise<number> {
+/** Runs the CLI; resolves with the exit code. `env`: where DATABASE_URL is read. */
+export async function main (argv: string[], out: Output, err: Output, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
-    return await run(argv, out)
+    return await run(argv, out, env)
   } catch (error) {
     if (!isInputError(error)) {
       err(`internal error: this is a bug in fastify-zero-downtime-cli, please report it with the input that caused it\n${(error as Error).stack ?? String(error)}`)
@@ -58,7 +63,7 @@ export async function main (argv: string[], out: Output, err: Output): Promise<n
   }
 }
 
-async function run (argv: string[], out: Output): Promise<number> {
+async function run (argv: string[], out: Output, env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv
   if (command === '--help' || command === '-h') { out(USAGE); return 0 }
   if (command === '--version' || command === '-v') { out(version()); return 0 }
@@ -77,7 +82,7 @@ async function run (argv: string[], out: Output): Promise<number> {
     flags.set(name, value)
   }
   if (files.length === 0) throw new UsageError(`${command}: no file given: expected ${command === 'check' ? 'one or more Deployment manifests (YAML)' : 'one or more migration files (.sql) or directories of them'}`)
-  return command === 'check' ? check(files, flags, out) : await lint(files, flags, out)
+  return command === 'check' ? check(files, flags, out) : await lint(files, flags, out, env)
 }
 
 function version (): string {
@@ -104,7 +109,7 @@ function check (files: string[], flags: Map<string, string>, out: Output): numbe
   return count === 0 ? 0 : 1
 }
 
-async function lint (files: string[], flags: Map<string, string>, out: Output): Promise<number> {
+async function lint (files: string[], flags: Map<string, string>, out: Output, env: NodeJS.ProcessEnv): Promise<number> {
   const format = flags.get('--format') ?? 'text'
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${redact(format)}: expected text or json`)
   const pgVersion = flags.has('--pg-version') ? Number(flags.get('--pg-version')) : undefined
@@ -113,18 +118,43 @@ async function lint (files: string[], flags: Map<string, string>, out: Output): 
   if (transaction !== 'per-file' && transaction !== 'none') throw new UsageError(`--transaction ${redact(transaction)}: expected per-file (the tool wraps each file in a transaction) or none`)
   const url = flags.get('--trace')
   if (url === undefined && flags.has('--allow-any-database')) throw new UsageError('--allow-any-database is for --trace: expected --trace <url> with it')
+  const databaseUrl = schemaSource(flags, env)
+  const smallTableRows = flags.has('--small-table-rows') ? Number(flags.get('--small-table-rows')) : undefined
+  if (smallTableRows !== undefined && !(Number.isSafeInteger(smallTableRows) && smallTableRows >= 0)) throw new UsageError(`--small-table-rows ${redact(String(flags.get('--small-table-rows')))}: expected a number of rows, 0 or more`)
+  if (smallTableRows !== undefined && databaseUrl === undefined) throw new UsageError('--small-table-rows needs the tables\' sizes: expected --database-url <url> (or DATABASE_URL) with it; a schema dump holds no sizes')
   const since = flags.get('--since')
-  const findings = await lintFiles(files, { floorTable: flags.get('--floor-table'), pgVersion, assumeLockTimeout: flags.has('--assume-lock-timeout'), since, transaction, schema: flags.get('--schema') })
+  const database: LiveSchema | undefined = databaseUrl === undefined ? undefined : await readLiveSchema(databaseUrl)
+  const findings = await lintFiles(files, { floorTable: flags.get('--floor-table'), pgVersion: pgVersion ?? database?.pgVersion, assumeLockTimeout: flags.has('--assume-lock-timeout'), since, transaction, schema: flags.get('--schema'), database, smallTableRows })
   // The URL is asked for by name, never taken from DATABASE_URL: tracing a database must be meant.
   const trace: TraceReport | undefined = url === undefined ? undefined : await traceMigrations(url, files, { since, allowAnyDatabase: flags.has('--allow-any-database') })
+  const failing = findings.filter((f) => f.impact === undefined).length
   if (format === 'json') {
     out(JSON.stringify(trace === undefined ? findings : { findings, trace }, null, 2))
   } else {
-    for (const f of findings) out(`${f.file}:${f.line}:${f.column} ${f.rule} ${f.message} (safe alternative: ${f.alternative})`)
-    out(findings.length === 0 ? 'no findings' : `${findings.length} finding(s)`)
+    if (database !== undefined) out(`schema read from database ${redact(database.database)} (PostgreSQL ${database.pgVersion}, ${database.sizes.size} tables)`)
+    for (const f of findings) out(findingText(f))
+    out(findings.length === 0 ? 'no findings' : `${findings.length} finding(s)${failing === findings.length ? '' : `, ${findings.length - failing} of low impact (small tables: not failing)`}`)
     if (trace !== undefined) for (const line of traceText(trace)) out(line)
   }
-  return findings.length === 0 ? 0 : 1
+  return failing === 0 ? 0 : 1
+}
+
+/** The database to read the schema from: --database-url, else DATABASE_URL unless a dump is given. */
+function schemaSource (flags: Map<string, string>, env: NodeJS.ProcessEnv): string | undefined {
+  const given = flags.get('--database-url')
+  if (given !== undefined && flags.has('--schema')) throw new UsageError('--schema and --database-url are two sources of one schema: expected one of them')
+  if (given === '') throw new UsageError('--database-url is empty: expected the URL of the database the migrations run on (postgres://user@host:port/database)')
+  return given ?? (flags.has('--schema') || env.DATABASE_URL === '' ? undefined : env.DATABASE_URL)
+}
+
+function findingText (f: Finding): string {
+  return `${f.file}:${f.line}:${f.column} ${f.rule} ${f.message} (safe alternative: ${f.alternative})${f.impact === undefined ? '' : `; ${impactText(f.impact)}`}`
+}
+
+function impactText ({ table, rows, basis, bytes, threshold }: LowImpact): string {
+  const size = bytes < 2 ** 20 ? `${Math.ceil(bytes / 1024)} kB` : `${(bytes / 2 ** 20).toFixed(1)} MB`
+  const count = basis === 'statistics' ? `about ${rows} rows` : `at most ${rows} rows (not analyzed yet: counted from its pages)`
+  return `low impact: ${table} has ${count}, ${size}, under --small-table-rows ${threshold}`
 }
 
 /** A Deployment whose fields have the wrong types (containers: 5) is bad input, not a crash. */

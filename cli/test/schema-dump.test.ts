@@ -1,31 +1,10 @@
-import t, { type Test } from 'tap'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import t from 'tap'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cli } from './lib/cli'
-import { admin, scratchDatabase } from './lib/postgres'
+import { admin, dump, scratchDatabase, tempDir } from './lib/postgres'
 
 // --schema: the schema the migrations run on, from a real pg_dump --schema-only of a real database.
-
-function tempDir (t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'zd-schema-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
-/** pg_dump of the database, in a file; undefined (the test skipped, naming pg_dump) where there is none. */
-function dump (t: Test, url: URL, dir: string, ...args: string[]): string | undefined {
-  const file = join(dir, `dump-${args.join('')}.sql`)
-  const result = spawnSync('pg_dump', [...args, '-f', file, url.href], { encoding: 'utf8' })
-  if (result.error !== undefined || result.status !== 0) {
-    const message = `pg_dump could not dump ${url.host} (${result.error?.message ?? result.stderr}): install PostgreSQL's client tools`
-    if (process.env.ZD_REQUIRE_SERVICES !== undefined) t.fail(message)
-    else t.skip(message, () => {})
-    return undefined
-  }
-  return file
-}
 
 const SCHEMA = [
   'CREATE TABLE users (id int PRIMARY KEY, name varchar(100), email text, score int NOT NULL DEFAULT 0, CONSTRAINT users_email_nn CHECK (email IS NOT NULL))',

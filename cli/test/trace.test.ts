@@ -153,8 +153,8 @@ t.test('a database that looks like production is refused, and how it is decided'
 t.test('bad input: an unreachable database, a role without catalog access, a migration that fails halfway, a lost connection: coded, exit 2, nothing left behind', async (t) => {
   const dir = migrations(t, { '1.sql': 'CREATE TABLE t (id int);' })
   // Where node-postgres is not installed (an optional peer dependency): a module that throws when read stands in for it.
-  const { connect: withoutPg } = t.mockRequire('../lib/trace/database', { pg: new Proxy({}, { get: () => { throw new Error("Cannot find module 'pg'\nRequire stack: ...") } }) }) as typeof import('../lib/trace/database')
-  await t.rejects(withoutPg('postgres://127.0.0.1/app_test'), { code: 'FST_ZD_CLI_DATABASE', message: "trace mode needs node-postgres, an optional peer dependency (Cannot find module 'pg'): expected it installed beside the CLI (npm install --save-dev pg)" })
+  const { connect: withoutPg } = t.mockRequire('../lib/database', { pg: new Proxy({}, { get: () => { throw new Error("Cannot find module 'pg'\nRequire stack: ...") } }) }) as typeof import('../lib/database')
+  await t.rejects(withoutPg('postgres://127.0.0.1/app_test', 'trace mode'), { code: 'FST_ZD_CLI_DATABASE', message: "trace mode needs node-postgres, an optional peer dependency (Cannot find module 'pg'): expected it installed beside the CLI (npm install --save-dev pg)" })
   const unreachable = await cli('lint-migrations', dir, '--trace', 'postgres://app:s3cret-pw@127.0.0.1:1/app_test')
   t.equal(unreachable.code, 2)
   t.match(unreachable.err, /^error FST_ZD_CLI_DATABASE: cannot connect to postgres:\/\/\[REDACTED\]@127\.0\.0\.1:1\/app_test: .*: expected the URL of a reachable PostgreSQL database/)

@@ -71,7 +71,8 @@ export function alterTable (stmt: Node, file: FileAnalysis): void {
         model.updateWrites(table, cmd.name, { notNull: false })
         break
       case 'AT_ColumnDefault':
-        if (cmd.def === undefined && model.writes(table, cmd.name)?.notNull === true) flag('drop-default')
+        // Dropping a default the column does not have changes nothing.
+        if (cmd.def === undefined && model.writes(table, cmd.name)?.notNull === true && model.writes(table, cmd.name)?.defaulted === true) flag('drop-default')
         model.updateWrites(table, cmd.name, { defaulted: cmd.def !== undefined })
         break
       // An identity column is NOT NULL: without the identity, nothing fills it for the old code's INSERTs.
@@ -80,7 +81,8 @@ export function alterTable (stmt: Node, file: FileAnalysis): void {
         break
       case 'AT_AttachPartition': {
         const partition = relationName(cmd.def.PartitionCmd.name)
-        if (!model.isNew(partition) && !model.hasValidCheck(partition)) flag('attach-partition-scan')
+        // The partition is scanned: its size, not the parent's, is the cost.
+        if (inUse && !model.isNew(partition) && !model.hasValidCheck(partition)) file.flag('attach-partition-scan', partition)
         break
       }
       case 'AT_SetExpression':

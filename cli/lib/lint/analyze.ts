@@ -16,7 +16,8 @@ export interface LintOptions {
   transaction: 'per-file' | 'none'
 }
 
-export interface StatementFinding { rule: RuleName, offset: number }
+/** `table`: the table whose size the finding's cost grows with, where the statement names one. */
+export interface StatementFinding { rule: RuleName, offset: number, table?: string }
 
 const DDL_IN_DO = /\b(DROP\s+(TABLE|COLUMN|INDEX|VIEW|TYPE|SCHEMA)|RENAME|ALTER\s+(TABLE|TYPE|DOMAIN)|TRUNCATE|CREATE\s+(UNIQUE\s+)?INDEX|REINDEX|VACUUM\s+FULL|CLUSTER|LOCK\s+TABLE|REFRESH\s+MATERIALIZED)\b/i
 // Objects that running code uses by name: dropping or renaming one breaks it.
@@ -35,6 +36,13 @@ function runsOutsideImplicitTransaction (stmt: Node): boolean {
   if (stmt.TransactionStmt !== undefined || stmt.VacuumStmt !== undefined || hasOption(stmt.ReindexStmt?.params, 'concurrently')) return true
   if ((stmt.IndexStmt ?? stmt.DropStmt ?? stmt.RefreshMatViewStmt)?.concurrent === true) return true
   return (stmt.AlterTableStmt?.cmds ?? []).some((cmd: Node) => cmd.AlterTableCmd.def?.PartitionCmd?.concurrent === true)
+}
+
+/** The table a statement works on: REINDEX INDEX's is the index's table, VACUUM's its first. */
+function subjectOf (kind: string, node: Node, model: SchemaModel): string | undefined {
+  if (kind === 'ReindexStmt' && node.kind === 'REINDEX_OBJECT_INDEX') return model.indexTable(relationName(node.relation))
+  const relation = kind === 'VacuumStmt' ? node.rels?.[0]?.VacuumRelation?.relation : node.relation ?? node.relations?.[0]?.RangeVar
+  return relation?.relname === undefined ? undefined : relationName(relation)
 }
 
 /** `SET lock_timeout = 0` (or '0s') turns the timeout off. */
@@ -76,7 +84,9 @@ export class FileAnalysis {
     this.#statements = statements
   }
 
-  flag (rule: RuleName): void { this.#findings.push({ rule, offset: this.#offset }) }
+  #subject: string | undefined
+
+  flag (rule: RuleName, table = this.#subject): void { this.#findings.push({ rule, offset: this.#offset, table }) }
 
   /** The statement takes a lock that blocks the running code: it must not wait without a timeout. */
   takesLock (): void {
@@ -90,6 +100,7 @@ export class FileAnalysis {
     this.#findings = []
     this.#index++
     const [kind] = Object.keys(stmt)
+    this.#subject = subjectOf(kind, stmt[kind], this.model)
     this.#statement(kind, stmt[kind])
     return this.#findings
   }
@@ -133,6 +144,7 @@ export class FileAnalysis {
         this.takesLock()
         return this.flag('truncate')
       case 'IndexStmt':
+        if (node.idxname !== undefined) model.addIndex(relationName({ ...node.relation, relname: node.idxname }), relationName(node.relation))
         if (node.concurrent === true) return this.inTransaction ? this.flag('concurrently-in-transaction') : undefined
         // ON ONLY a partitioned table: an invalid index on the parent alone, made at once.
         if (!this.#inUse(node.relation) || node.relation.inh !== true) return

@@ -2,14 +2,21 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { NoMigrationsError, SqlSyntaxError, UnreadableError } from '../errors'
 import { FileAnalysis, type LintOptions } from './analyze'
-import { CONTRACT_ONLY, RULES, type RuleName } from './rules'
+import type { LiveSchema, TableSize } from './catalog'
+import { CONTRACT_ONLY, RULES, SIZE_BOUND, type RuleName } from './rules'
 import { SchemaModel, type Node } from './schema'
 import { assertTables, readSchemaDump } from './schema-dump'
 import { SourceText, decodeMigration, leading, readBytes, statementTexts, type ParsedStatement, type StatementText } from './source'
 
 export type { LintOptions } from './analyze'
 
-export interface Finding { file: string, line: number, column: number, rule: RuleName, message: string, alternative: string }
+/** A finding on a table under --small-table-rows: reported, not failing (the lock is held for little time). */
+export interface LowImpact extends TableSize { table: string, threshold: number }
+
+export interface Finding { file: string, line: number, column: number, rule: RuleName, message: string, alternative: string, table?: string, impact?: LowImpact }
+
+/** Rows under which a table's size-bound findings are of low impact: an index or a scan of it takes milliseconds. */
+export const DEFAULT_SMALL_TABLE_ROWS = 10_000
 
 export interface Parser { parse: (sql: string) => Promise<{ stmts?: Array<ParsedStatement<Node>> }> }
 
@@ -59,7 +66,7 @@ export async function lintSource (text: string, file: string, parser: Parser, op
   const contract = CONTRACT_MARK.test(text)
   const analysis = new FileAnalysis(model, resolved, statements.map((s) => s.stmt))
   const findings: Finding[] = []
-  const add = (rule: RuleName, charIndex: number): void => { findings.push({ file, ...source.at(charIndex), rule, ...RULES[rule] }) }
+  const add = (rule: RuleName, charIndex: number, table?: string): void => { findings.push({ file, ...source.at(charIndex), rule, ...RULES[rule], ...(table === undefined ? {} : { table }) }) }
   for (const { stmt, text: statementText, start } of statements) {
     const ignored = new Map<string, string | undefined>()
     for (const [, rules, reason] of statementText.matchAll(IGNORE)) for (const rule of rules.split(/\s*,\s*/)) ignored.set(rule, reason)
@@ -67,7 +74,7 @@ export async function lintSource (text: string, file: string, parser: Parser, op
     for (const finding of [...analysis.analyze(stmt, start), ...(stmt === statements[statements.length - 1].stmt ? analysis.finish() : [])]) {
       if (contract && CONTRACT_ONLY.has(finding.rule)) continue
       if (ignored.get(finding.rule) !== undefined) continue
-      add(finding.rule, finding.offset)
+      add(finding.rule, finding.offset, finding.table)
     }
   }
   if (contract && !analysis.raisesFloor) add('contract-without-floor', 0)
@@ -99,18 +106,31 @@ export function migrationFiles (paths: string[]): string[] {
   return files
 }
 
+export interface LintFilesOptions extends Partial<LintOptions> {
+  /** The first migration of this release. */
+  since?: string
+  parser?: Parser
+  /** A pg_dump --schema-only file: the schema before the first migration. */
+  schema?: string
+  /** The live schema (readLiveSchema): the schema before the first migration, with table sizes. */
+  database?: LiveSchema
+  smallTableRows?: number
+}
+
 /**
  * Lints migrations in order, one schema model across them. Files before `since` (the first
  * migration of this release) only feed the model; tables created from `since` on are new for the
  * whole release. Without `since`, each file is its own release.
  */
-export async function lintFiles (paths: string[], options: Partial<LintOptions> & { since?: string, parser?: Parser, schema?: string } = {}): Promise<Finding[]> {
+export async function lintFiles (paths: string[], options: LintFilesOptions = {}): Promise<Finding[]> {
   const parser = options.parser ?? loadParser()
   const model = new SchemaModel()
+  // The schema before the first file: its own findings are not the migrations'.
   if (options.schema !== undefined) {
-    // The dump is the schema before the first file: its own findings are not the migrations'.
     await lintSource(readSchemaDump(options.schema), options.schema, parser, options, model)
     assertTables(model, options.schema)
+  } else if (options.database !== undefined) {
+    await lintSource(options.database.sql, `the schema of database ${options.database.database}`, parser, options, model)
   }
   const findings: Finding[] = []
   let inRelease = false
@@ -121,5 +141,11 @@ export async function lintFiles (paths: string[], options: Partial<LintOptions> 
     const found = await lintSource(readMigration(file), file, parser, options, model)
     if (options.since === undefined || reached) findings.push(...found)
   }
-  return findings
+  return options.database === undefined ? findings : findings.map((finding) => sized(finding, options.database!.sizes, options.smallTableRows ?? DEFAULT_SMALL_TABLE_ROWS))
+}
+
+/** A size-bound finding on a table with fewer rows than `threshold`, marked as of low impact. */
+function sized (finding: Finding, sizes: Map<string, TableSize>, threshold: number): Finding {
+  const size = finding.table === undefined || !SIZE_BOUND.has(finding.rule) ? undefined : sizes.get(finding.table)
+  return size === undefined || size.rows >= threshold ? finding : { ...finding, impact: { table: finding.table!, ...size, threshold } }
 }

@@ -54,3 +54,10 @@ export type RuleName = keyof typeof RULES
 
 /** Rules for destructive steps: allowed only in a migration marked as contract. */
 export const CONTRACT_ONLY = new Set<RuleName>(['drop-column', 'drop-table', 'drop-object', 'drop-not-null', 'drop-default'])
+
+/**
+ * Rules whose cost grows with the table: the lock is held while every row is read, written or
+ * indexed. On a small table (--database-url, --small-table-rows) they are of low impact; what
+ * breaks the running code, or waits for a lock (lock-timeout), is not smaller on a small table.
+ */
+export const SIZE_BOUND = new Set<RuleName>(['set-not-null', 'attach-partition-scan', 'volatile-default', 'generated-column', 'default-rewrite', 'table-rewrite', 'constraint-not-valid', 'unique-constraint', 'exclusion-constraint', 'index-not-concurrently', 'reindex-not-concurrently', 'refresh-not-concurrently', 'exclusive-maintenance', 'validate-in-transaction', 'backfill-in-transaction', 'unbatched-write'])

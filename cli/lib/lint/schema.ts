@@ -47,6 +47,12 @@ export function relationName (relation: Node): string {
 
 export class SchemaModel {
   readonly #tables = new Map<string, Table>()
+  /** Each index's table, for REINDEX INDEX. */
+  readonly #indexes = new Map<string, string>()
+
+  addIndex (index: string, table: string): void { this.#indexes.set(index, table) }
+
+  indexTable (index: string): string | undefined { return this.#indexes.get(index) }
 
   createTable (name: string, columns: Node[], isNew: boolean): void {
     const table = emptyTable(isNew)
@@ -156,7 +162,9 @@ export class SchemaModel {
 
 /** Type changes that PostgreSQL makes without rewriting the table (binary coercible, wider limits). */
 export function rewritesTable (from: ColumnType, to: ColumnType): boolean {
-  if (from.array !== to.array) return true
+  // An array's elements are coerced one by one (ArrayCoerceExpr): a rewrite unless the element's
+  // type stays and its limit does too, or goes.
+  if (from.array || to.array) return from.array !== to.array || from.name !== to.name || !(to.mods.length === 0 || from.mods.join() === to.mods.join())
   const wider = (a: number | undefined, b: number | undefined): boolean => b === undefined || (a !== undefined && b >= a)
   const [fromLimit, toLimit] = [from.mods[0], to.mods[0]]
   if (from.name === to.name) {
@@ -167,5 +175,6 @@ export function rewritesTable (from: ColumnType, to: ColumnType): boolean {
   if (from.name === 'varchar' && to.name === 'text') return false
   if (from.name === 'text' && to.name === 'varchar') return to.mods.length > 0
   if (from.name === 'cidr' && to.name === 'inet') return false
+  if (from.name === 'bit' && to.name === 'varbit') return to.mods.length > 0
   return true
 }

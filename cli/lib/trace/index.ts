@@ -1,5 +1,6 @@
 import { loadParser, migrationFiles, type Parser } from '../lint'
-import { assertScratch, connect, type TraceDatabase } from './database'
+import { connect } from '../database'
+import { assertScratch, type TraceDatabase } from './database'
 import { traceFiles, type FileTrace, type TracedLock } from './trace'
 
 export type { FileTrace, TracedLock, TracedStatement } from './trace'
@@ -14,7 +15,7 @@ export interface TraceMigrationsOptions { allowAnyDatabase?: boolean, since?: st
  */
 export async function traceMigrations (db: string | TraceDatabase, paths: string[], options: TraceMigrationsOptions = {}): Promise<TraceReport> {
   const files = migrationFiles(paths)
-  const session = typeof db === 'string' ? await connect(db) : db
+  const session = typeof db === 'string' ? await connect(db, 'trace mode') : db
   try {
     const database = await assertScratch(session, options.allowAnyDatabase ?? false)
     return { database, files: await traceFiles(session, files, { ...options, parser: options.parser ?? loadParser() }) }

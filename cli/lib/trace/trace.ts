@@ -3,7 +3,8 @@ import { redact } from 'fastify-zero-downtime/messages'
 import { DatabaseError, TraceFailedError } from '../errors'
 import { parseMigration, readMigration, type Parser } from '../lint'
 import { leading } from '../lint/source'
-import { catalogQuery, type TraceDatabase } from './database'
+import { RELATION_NAME, USER_RELATION, catalogQuery } from '../database'
+import type { TraceDatabase } from './database'
 import { MODES, modeName, notRunReason, standIn } from './statements'
 
 export interface TracedLock { relation: string, mode: string, /** made by the migration itself */ created: boolean }
@@ -33,10 +34,8 @@ interface Existing { oids: Set<string>, names: Set<string> }
 const existed = (existing: Existing, oid: string, relation: Relation): boolean => existing.oids.has(oid) || existing.names.has(relation.name)
 
 // Every relation outside the system schemas, by oid: names for the locks, filenodes for rewrites.
-const RELATIONS = `SELECT c.oid::int8::text AS oid, c.relfilenode::int8::text AS filenode,
-  CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END AS name
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'`
+const RELATIONS = `SELECT c.oid::int8::text AS oid, c.relfilenode::int8::text AS filenode, ${RELATION_NAME} AS name
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${USER_RELATION}`
 const LOCKS = `SELECT relation::int8::text AS oid, mode FROM pg_locks
   WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
 

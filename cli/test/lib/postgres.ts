@@ -1,4 +1,8 @@
+import { spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Client } from 'pg'
 import type { Test } from 'tap'
 
@@ -61,4 +65,24 @@ export async function serverMajor (url: URL): Promise<number> {
   } finally {
     await client.end()
   }
+}
+
+/** A directory of its own, removed after the test. */
+export function tempDir (t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'zd-schema-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** pg_dump of the database, in a file; undefined (the test skipped, naming pg_dump) where there is none. */
+export function dump (t: Test, url: URL, dir: string, ...args: string[]): string | undefined {
+  const file = join(dir, `dump-${args.join('')}.sql`)
+  const result = spawnSync('pg_dump', [...args, '-f', file, url.href], { encoding: 'utf8' })
+  if (result.error !== undefined || result.status !== 0) {
+    const message = `pg_dump could not dump ${url.host} (${result.error?.message ?? result.stderr}): install PostgreSQL's client tools`
+    if (process.env.ZD_REQUIRE_SERVICES !== undefined) t.fail(message)
+    else t.skip(message, () => {})
+    return undefined
+  }
+  return file
 }
