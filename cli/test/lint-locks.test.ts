@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { traceMigrations, type FileTrace, type TraceDatabase } from '../lib/trace'
 import { MODES } from '../lib/trace/statements'
 import { decisions, type Decision } from './lib/decisions'
+import { Client } from 'pg'
 import { admin, pgliteSession, scratchDatabase, serverMajor } from './lib/postgres'
 
 // The decision table's last column says what PostgreSQL does with each example: the strongest lock
@@ -115,10 +116,24 @@ async function checkAll (t: Test, databases: Databases, major: number): Promise<
   }
 }
 
+// The tablespace the examples move tables to: in place (a directory of the data directory), so
+// that neither a path nor a privilege outside PostgreSQL is needed. Not in a transaction block.
+const TABLESPACE = ['SET allow_in_place_tablespaces = on', "CREATE TABLESPACE fast_ssd LOCATION ''"]
+
 t.test('PostgreSQL (the machine\'s): every row\'s lock and rewrite as the table claims', async (t) => {
   const url = await scratchDatabase(t)
   if (url === undefined) return
   const name = url.pathname.slice(1)
+  // A cluster's tablespace, made for the test unless the server has one of that name already.
+  const spaces = new Client({ connectionString: url.href })
+  await spaces.connect()
+  const made = (await spaces.query("SELECT 1 FROM pg_tablespace WHERE spcname = 'fast_ssd'")).rowCount === 0
+  await spaces.end()
+  if (made) {
+    await admin(TABLESPACE)
+    // Every trace is rolled back: nothing is left in it.
+    t.teardown(async () => { await admin(['DROP TABLESPACE fast_ssd']) })
+  }
   await admin([SETUP], name)
   await checkAll(t, {
     base: url.href,
@@ -132,6 +147,7 @@ t.test('PostgreSQL (the machine\'s): every row\'s lock and rewrite as the table 
 
 t.test('PGlite (PostgreSQL 17): the same claims', async (t) => {
   const base = await pgliteSession(t)
+  for (const statement of TABLESPACE) await base.exec(statement)
   await base.exec(SETUP)
   const dump = await base.dump()
   await checkAll(t, {

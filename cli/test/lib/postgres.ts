@@ -46,7 +46,10 @@ export interface PGliteSession { query: (sql: string) => Promise<Array<Record<st
 /** PGlite 17 as trace mode's session (its only database is named "postgres"), closed after the test; from a dump if given. */
 export async function pgliteSession (t: Test, from?: Blob): Promise<PGliteSession> {
   const { PGlite } = await import('pglite-17')
-  const db = new PGlite(from === undefined ? {} : { loadDataDir: from })
+  // The extensions the decision table's examples create, as PostgreSQL's contrib has them.
+  const { pgcrypto } = await import('pglite-17/contrib/pgcrypto')
+  const { btree_gist: btreeGist } = await import('pglite-17/contrib/btree_gist')
+  const db = new PGlite({ extensions: { pgcrypto, btree_gist: btreeGist }, ...(from === undefined ? {} : { loadDataDir: from }) })
   t.teardown(async () => await db.close())
   return {
     query: async (sql) => (await db.query<Record<string, unknown>>(sql)).rows,
