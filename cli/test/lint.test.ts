@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { lintFiles, lintSource, loadParser, migrationFiles } from '../lib/lint'
 import { RULES } from '../lib/lint/rules'
+import { SchemaModel } from '../lib/lint/schema'
 import { firstInvalidByte } from '../lib/lint/source'
 import { FLAGS } from '../lib/main'
 import { cli } from './lib/cli'
@@ -215,4 +216,23 @@ t.test('a rename kept by a view of the old name: only over the renamed table, in
   t.same(await rules(`${rename} CREATE VIEW users AS VALUES (1);`), ['rename-table'], 'no table at all')
   t.same(await rules(`BEGIN; ${rename} ROLLBACK; CREATE VIEW users AS SELECT * FROM accounts;`), ['rename-table'], 'the view after the transaction ended')
   t.same(await rules(`${rename} CREATE VIEW users AS SELECT * FROM accounts;`, { transaction: 'none' }), ['rename-table'], 'a tool without a transaction: the running code fails in between')
+})
+
+t.test('USING the column, or the column cast to the new type, is the plain conversion; anything else recomputes every row', async (t) => {
+  const rules = async (sql: string): Promise<string[]> => {
+    const model = new SchemaModel()
+    await lintSource('CREATE TABLE t (c varchar(10), d varchar(10), e int NOT NULL, f int);', 'schema.sql', parser, {}, model)
+    model.release()
+    return (await lintSource(sql, 'm.sql', parser, { assumeLockTimeout: true }, model)).map((f) => f.rule)
+  }
+  t.same(await rules('ALTER TABLE t ALTER COLUMN c TYPE varchar(20) USING c;'), [])
+  t.same(await rules('ALTER TABLE t ALTER COLUMN c TYPE varchar(20) USING ("c"::varchar(20));'), [], 'Knex\'s .alter()')
+  t.same(await rules('ALTER TABLE t ALTER COLUMN c TYPE varchar(20)[] USING c::varchar(20)[];'), ['change-column-type'], 'an array now: the types differ')
+  t.same(await rules('ALTER TABLE t ALTER COLUMN c TYPE varchar(20) USING c::varchar(5);'), ['change-column-type'], 'cast to another limit')
+  t.same(await rules('ALTER TABLE t ALTER COLUMN c TYPE varchar(20) USING c::text;'), ['change-column-type'], 'cast to another type')
+  t.same(await rules('ALTER TABLE t ALTER COLUMN c TYPE varchar(20) USING d::varchar(20);'), ['change-column-type'], 'another column')
+  t.same(await rules('ALTER TABLE t ALTER COLUMN c TYPE varchar(20) USING lower(c);'), ['change-column-type'], 'an expression')
+  t.same(await rules('ALTER TABLE t ALTER COLUMN f DROP NOT NULL, ALTER COLUMN f DROP DEFAULT;'), [], 'a nullable column without a default: both change nothing')
+  t.same(await rules('ALTER TABLE t ALTER COLUMN e DROP NOT NULL;'), ['drop-not-null'])
+  t.same(await rules('ALTER TABLE t ALTER COLUMN g DROP NOT NULL;'), ['drop-not-null'], 'a column the schema does not show')
 })

@@ -1,5 +1,5 @@
 import type { FileAnalysis } from './analyze'
-import { columnType, columnWrites, relationName, rewritesTable, type Node } from './schema'
+import { columnType, columnWrites, relationName, rewritesTable, type ColumnType, type Node } from './schema'
 
 // The verdict for each ALTER TABLE subcommand on a table in use (PostgreSQL's ALTER TABLE notes and
 // its lock table). Subcommands on a table created in this release are safe: no rows, no old code.
@@ -54,8 +54,8 @@ export function alterTable (stmt: Node, file: FileAnalysis): void {
       case 'AT_AlterColumnType': {
         const to = columnType(cmd.def.ColumnDef.typeName)
         const from = model.type(table, cmd.name)
-        // A USING clause recomputes every value: a rewrite whatever the types.
-        if (cmd.def.ColumnDef.raw_default !== undefined || from === undefined || rewritesTable(from, to)) flag('change-column-type')
+        // A USING clause that computes anything recomputes every value: a rewrite whatever the types.
+        if (!plainUsing(cmd.def.ColumnDef.raw_default, cmd.name, to) || from === undefined || rewritesTable(from, to)) flag('change-column-type')
         model.setType(table, cmd.name, to)
         break
       }
@@ -67,7 +67,8 @@ export function alterTable (stmt: Node, file: FileAnalysis): void {
         break
       }
       case 'AT_DropNotNull':
-        flag('drop-not-null')
+        // A column the schema shows nullable already: nothing changes.
+        if (model.writes(table, cmd.name)?.notNull !== false) flag('drop-not-null')
         model.updateWrites(table, cmd.name, { notNull: false })
         break
       case 'AT_ColumnDefault':
@@ -106,6 +107,20 @@ export function alterTable (stmt: Node, file: FileAnalysis): void {
         if (REWRITES.has(cmd.subtype)) flag('table-rewrite')
     }
   }
+}
+
+/**
+ * `USING col` or `USING col::<the new type>` (Knex's .alter() writes the latter): the conversion
+ * PostgreSQL makes without USING, so a binary-coercible one does not rewrite either.
+ */
+function plainUsing (using: Node | undefined, column: string, to: ColumnType): boolean {
+  if (using === undefined) return true
+  const cast = using.TypeCast
+  const fields: Node[] | undefined = (cast?.arg ?? using).ColumnRef?.fields
+  if (fields?.[fields.length - 1]?.String?.sval !== column) return false
+  if (cast === undefined) return true
+  const type = columnType(cast.typeName)
+  return type.name === to.name && type.array === to.array && type.mods.join() === to.mods.join()
 }
 
 function addColumn (column: Node, flag: (rule: 'volatile-default' | 'generated-column' | 'default-rewrite' | 'not-null-without-default' | 'constraint-not-valid' | 'unique-constraint' | 'json-column') => void, pgVersion: number): void {
