@@ -131,7 +131,7 @@ async function lint (files: string[], flags: Map<string, string>, out: Output, e
   if (format === 'json') {
     out(JSON.stringify(trace === undefined ? findings : { findings, trace }, null, 2))
   } else {
-    if (database !== undefined) out(`schema read from database ${redact(database.database)} (PostgreSQL ${database.pgVersion}, ${database.sizes.size} tables)`)
+    if (database !== undefined) out(`schema read from database ${redact(database.database)} (PostgreSQL ${database.pgVersion}, ${database.tables} tables)`)
     for (const f of findings) out(findingText(f))
     out(findings.length === 0 ? 'no findings' : `${findings.length} finding(s)${failing === findings.length ? '' : `, ${findings.length - failing} of low impact (small tables: not failing)`}`)
     if (trace !== undefined) for (const line of traceText(trace)) out(line)

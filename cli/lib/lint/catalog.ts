@@ -21,6 +21,8 @@ export interface LiveSchema {
   pgVersion: number
   /** CREATE TABLE, ADD CONSTRAINT and CREATE INDEX statements, as pg_dump --schema-only writes them. */
   sql: string
+  /** Tables and partitioned tables read (materialized views have sizes, not columns to alter). */
+  tables: number
   /** By table name as the linter writes it (`schema.table`, `public.` dropped). */
   sizes: Map<string, TableSize>
 }
@@ -87,6 +89,7 @@ export async function readSchema (db: DatabaseSession): Promise<LiveSchema> {
     database: String(server.database),
     pgVersion: Math.floor(Number(server.version) / 10000),
     sql: `${statements.join('\n\n')}\n`,
+    tables: tables.filter((table) => table.kind !== 'm').length,
     sizes: sizes(tables, await query(PARTITIONS))
   }
 }
