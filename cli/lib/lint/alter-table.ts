@@ -71,11 +71,13 @@ export function alterTable (stmt: Node, file: FileAnalysis): void {
         if (model.writes(table, cmd.name)?.notNull !== false) flag('drop-not-null')
         model.updateWrites(table, cmd.name, { notNull: false })
         break
-      case 'AT_ColumnDefault':
+      case 'AT_ColumnDefault': {
         // Dropping a default the column does not have changes nothing.
-        if (cmd.def === undefined && model.writes(table, cmd.name)?.notNull === true && model.writes(table, cmd.name)?.defaulted === true) flag('drop-default')
+        const writes = model.writes(table, cmd.name)
+        if (cmd.def === undefined && writes?.notNull === true && writes.defaulted) flag('drop-default')
         model.updateWrites(table, cmd.name, { defaulted: cmd.def !== undefined })
         break
+      }
       // An identity column is NOT NULL: without the identity, nothing fills it for the old code's INSERTs.
       case 'AT_DropIdentity':
         flag('drop-default')

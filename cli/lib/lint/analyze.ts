@@ -75,6 +75,8 @@ export class FileAnalysis {
   #findings: StatementFinding[] = []
   readonly #statements: Node[]
   #index = -1
+  /** The table the current statement works on (subjectOf). */
+  #subject: string | undefined
 
   constructor (model: SchemaModel, options: LintOptions, statements: Node[]) {
     this.model = model
@@ -83,8 +85,6 @@ export class FileAnalysis {
     this.#implicitTransaction = options.transaction === 'per-file' && !statements.some(runsOutsideImplicitTransaction)
     this.#statements = statements
   }
-
-  #subject: string | undefined
 
   flag (rule: RuleName, table = this.#subject): void { this.#findings.push({ rule, offset: this.#offset, table }) }
 

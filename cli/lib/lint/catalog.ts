@@ -90,7 +90,7 @@ export async function readSchema (db: DatabaseSession): Promise<LiveSchema> {
     pgVersion: Math.floor(Number(server.version) / 10000),
     sql: `${statements.join('\n\n')}\n`,
     tables: tables.filter((table) => table.kind !== 'm').length,
-    sizes: sizes(tables, await query(PARTITIONS))
+    sizes: sizes(tables, byOid, await query(PARTITIONS))
   }
 }
 
@@ -119,9 +119,8 @@ function columnDefinition (column: Row): string {
  * changes) holds at most MaxHeapTuplesPerPage tuples a page: (block size - page header) / (tuple
  * header + line pointer). A partitioned table holds its partitions' rows.
  */
-function sizes (tables: Row[], partitions: Row[]): Map<string, TableSize> {
+function sizes (tables: Row[], byOid: Map<string, Row>, partitions: Row[]): Map<string, TableSize> {
   const children = groupBy(partitions.map((p) => ({ oid: p.parent, child: p.child })))
-  const byOid = new Map(tables.map((table) => [String(table.oid), table]))
   const sizeOf = (oid: string): TableSize => {
     const table = byOid.get(oid)!
     if (table.kind === 'p') {
