@@ -193,6 +193,13 @@ t.test('DATABASE_URL: read unless --schema or --database-url is given; bad combi
   writeFileSync(migration, 'ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n')
   t.match(await cli('lint-migrations', '--assume-lock-timeout', '--database-url', url.href, migration), { code: 0 })
   t.match(await cli('lint-migrations', '--assume-lock-timeout', '--database-url', url.href, '--pg-version', '11', migration), { code: 1, out: /set-not-null/ })
+  // No rule tells 15 from 17 apart: what the linter is given is read where it is handed over.
+  const given: number[] = []
+  const lint = require('../lib/lint') as typeof import('../lib/lint')
+  const { main: spied } = t.mockRequire('../lib/main', { '../lib/lint': { ...lint, lintFiles: async (paths: string[], options: { pgVersion: number }) => { given.push(options.pgVersion); return await lint.lintFiles(paths, options) } } }) as typeof import('../lib/main')
+  await spied(['lint-migrations', '--database-url', url.href, migration], () => {}, () => {}, {})
+  await spied(['lint-migrations', '--database-url', url.href, '--pg-version', '12', migration], () => {}, () => {}, {})
+  t.same(given, [(await readLiveSchema(url.href)).pgVersion, 12], 'the server\'s major, unless --pg-version is given')
 })
 
 t.test('the catalog is read in one read-only transaction, rolled back, that never waits for a lock', async (t) => {
